@@ -9,7 +9,7 @@ import numpy as np
 from .activations import (canonical_activation, log_softmax, relu_derivative,
                              tanh_derivative)
 
-# %% ../nbs/04_losses.ipynb #04c003
+# %% ../nbs/04_losses.ipynb #04c005
 LOSS_FOR_ACTIVATION = {'softmax': 'categorical_crossentropy', 'sigmoid': 'binary_crossentropy',
                        'Linear': 'mse', 'ReLu': 'mse', 'tanh': 'mse'}
 
@@ -17,7 +17,7 @@ def loss_for(activation):
     "Name of the loss that goes with output `activation` (any capitalisation), e.g. 'softmax' -> 'categorical_crossentropy'."
     return LOSS_FOR_ACTIVATION[canonical_activation(activation)]
 
-# %% ../nbs/04_losses.ipynb #04c004
+# %% ../nbs/04_losses.ipynb #04c008
 def _check_pair(P, Y, pname):
     "Raise unless `P` and `Y` are 2-D arrays of one shape (n_L, m) with m >= 1; return m."
     P, Y = np.asarray(P), np.asarray(Y)
@@ -28,7 +28,7 @@ def _check_pair(P, Y, pname):
     if P.shape[1] == 0: raise ValueError(f"expected at least one example (column), got {pname} {P.shape}")
     return P.shape[1]
 
-# %% ../nbs/04_losses.ipynb #04c005
+# %% ../nbs/04_losses.ipynb #04c009
 def categorical_crossentropy(Z, Y):
     """Mean over examples of -sum_k y_k log softmax(z)_k, computed from the logits.
 
@@ -38,7 +38,7 @@ def categorical_crossentropy(Z, Y):
     m = _check_pair(Z, Y, 'Z')
     return float(-(Y * log_softmax(Z)).sum() / m)
 
-# %% ../nbs/04_losses.ipynb #04c006
+# %% ../nbs/04_losses.ipynb #04c010
 def binary_crossentropy(Z, Y):
     """Mean over examples of -sum_k [y_k log s(z_k) + (1 - y_k) log(1 - s(z_k))], s = sigmoid.
 
@@ -46,9 +46,10 @@ def binary_crossentropy(Z, Y):
     Uses the identity loss = max(z, 0) - z y + log1p(exp(-|z|)): exp never overflows and
     no log(0) is ever taken."""
     m = _check_pair(Z, Y, 'Z')
-    return float((np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))).sum() / m)
+    with np.errstate(under='ignore'):  # exp(-|z|) -> 0 for |z| > ~745 is the right answer
+        return float((np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))).sum() / m)
 
-# %% ../nbs/04_losses.ipynb #04c007
+# %% ../nbs/04_losses.ipynb #04c011
 def mean_squared_error(A, Y):
     """Mean over examples of sum_k (a_k - y_k)^2 (summed over output rows, not averaged).
 
@@ -56,7 +57,7 @@ def mean_squared_error(A, Y):
     m = _check_pair(A, Y, 'A')
     return float(((A - Y) ** 2).sum() / m)
 
-# %% ../nbs/04_losses.ipynb #04c008
+# %% ../nbs/04_losses.ipynb #04c018
 def compute_cost(Z, A, Y, activation):
     """Cost J of an output layer with pre-activation Z (n_L, m), activation A = g(Z) and
     targets Y (n_L, m), using the loss that goes with `activation` (see `loss_for`).
