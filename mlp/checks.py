@@ -7,6 +7,7 @@ __all__ = ['check_X', 'check_Y', 'check_hyperparameters', 'check_minibatch_for_b
 from numbers import Integral, Real
 
 import numpy as np
+from .activations import canonical_activation
 
 # %% ../nbs/12_input_checks.ipynb #db530472
 def _is_int(v):
@@ -127,19 +128,6 @@ def check_X(X, n_features, dtype=np.float64, name='X'):
     return out
 
 # %% ../nbs/12_input_checks.ipynb #739d3a64
-_OUTPUTS = {'relu': 'ReLu', 'sigmoid': 'sigmoid', 'tanh': 'tanh', 'softmax': 'softmax',
-            'linear': 'Linear'}
-
-def _output_activation(activation):
-    "Canonical name of an output activation, case-insensitively (as mlp.activations does)."
-    if not isinstance(activation, str):
-        raise TypeError(f"activation must be a str, one of {sorted(_OUTPUTS.values())}; "
-                        f"got {activation!r}.")
-    try: return _OUTPUTS[activation.lower()]
-    except KeyError:
-        raise ValueError(f"unknown output activation {activation!r}; valid names are "
-                         f"{sorted(_OUTPUTS.values())}.") from None
-
 def _check_count(m_Y, m, name):
     if m is not None and m_Y != m:
         raise ValueError(f"X has {m} examples but {name} has {m_Y}: they must match "
@@ -209,7 +197,7 @@ def check_Y(Y, n_outputs, activation, m, dtype=np.float64, name='Y'):
     `m` is the number of examples in X (None skips the count check).
     Returns a C-contiguous ndarray (n_outputs, m) of `dtype`."""
     dt = _float_dtype(dtype)
-    act = _output_activation(activation)
+    act = canonical_activation(activation)  # TypeError/ValueError with a did-you-mean hint
     A = _as_numeric(Y, name)
     if A.ndim not in (1, 2):
         raise ValueError(f"{name} must be 2-D ({n_outputs}, m) or 1-D (m,); got {A.ndim}-D shape "
