@@ -5,11 +5,11 @@ __all__ = ['ACTIVATIONS', 'canonical_activation', 'relu', 'relu_derivative', 'si
            'tanh_derivative', 'linear', 'linear_derivative', 'softmax', 'log_softmax', 'activation_forward',
            'activation_backward']
 
-# %% ../nbs/01_activations.ipynb #c752132f
+# %% ../nbs/01_activations.ipynb #7f4d569d
 import difflib
 import numpy as np
 
-# %% ../nbs/01_activations.ipynb #340274b3
+# %% ../nbs/01_activations.ipynb #9a406529
 ACTIVATIONS = ('ReLu', 'sigmoid', 'tanh', 'softmax', 'Linear')
 _BY_LOWER = {name.lower(): name for name in ACTIVATIONS}
 
@@ -25,13 +25,13 @@ def canonical_activation(name):
     raise ValueError(f"unknown activation {name!r}: expected one of "
                      f"{', '.join(map(repr, ACTIVATIONS))} (any capitalisation){hint}")
 
-# %% ../nbs/01_activations.ipynb #78e427e6
+# %% ../nbs/01_activations.ipynb #b0d40a74
 def _as_float(Z):
     "`Z` as a floating array: float arrays pass through untouched (dtype kept), anything else becomes float64."
     Z = np.asarray(Z)
     return Z if np.issubdtype(Z.dtype, np.floating) else Z.astype(np.float64)
 
-# %% ../nbs/01_activations.ipynb #6ec378d2
+# %% ../nbs/01_activations.ipynb #29f83533
 def relu(Z):
     "ReLU, max(z, 0) elementwise. Any shape; same shape and dtype out."
     Z = _as_float(Z)
@@ -42,7 +42,7 @@ def relu_derivative(Z):
     Z = _as_float(Z)
     return (Z > 0).astype(Z.dtype)
 
-# %% ../nbs/01_activations.ipynb #e1f378b7
+# %% ../nbs/01_activations.ipynb #a6456a2f
 def sigmoid(Z):
     "Logistic sigmoid 1 / (1 + exp(-z)) elementwise, without overflow for any finite z. Same shape and dtype."
     Z = _as_float(Z)
@@ -58,7 +58,7 @@ def sigmoid_derivative(Z):
     with np.errstate(under='ignore'):
         return A * (1 - A)
 
-# %% ../nbs/01_activations.ipynb #04400eb0
+# %% ../nbs/01_activations.ipynb #7cc142ab
 def tanh(Z):
     "Hyperbolic tangent elementwise (NumPy's is already stable). Same shape and dtype."
     return np.tanh(_as_float(Z))
@@ -68,7 +68,7 @@ def tanh_derivative(Z):
     A = tanh(Z)
     return 1 - A * A
 
-# %% ../nbs/01_activations.ipynb #d0561471
+# %% ../nbs/01_activations.ipynb #5b8cba3d
 def linear(Z):
     "Identity activation (regression outputs). Returns a copy, so writing into A never changes Z."
     return _as_float(Z).copy()
@@ -77,7 +77,7 @@ def linear_derivative(Z):
     "Derivative of the identity: ones, same shape and dtype as Z."
     return np.ones_like(_as_float(Z))
 
-# %% ../nbs/01_activations.ipynb #2aa556b7
+# %% ../nbs/01_activations.ipynb #1ff5d36e
 def softmax(Z):
     "Softmax over axis 0: Z (n_classes, m) of scores -> A (n_classes, m), each column sums to 1."
     Z = _as_float(Z)
@@ -94,7 +94,7 @@ def log_softmax(Z):
     with np.errstate(under='ignore'):
         return S - np.log(np.exp(S).sum(axis=0, keepdims=True))
 
-# %% ../nbs/01_activations.ipynb #338b7050
+# %% ../nbs/01_activations.ipynb #c1d040d2
 _FORWARD = {'ReLu': relu, 'sigmoid': sigmoid, 'tanh': tanh, 'softmax': softmax, 'Linear': linear}
 
 def activation_forward(Z, activation):
