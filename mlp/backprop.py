@@ -6,7 +6,7 @@ __all__ = ['dense_backward']
 # %% ../nbs/05_backpropagation.ipynb #05c002
 import numpy as np
 
-# %% ../nbs/05_backpropagation.ipynb #05c003
+# %% ../nbs/05_backpropagation.ipynb #05c005
 def dense_backward(dZ, cache):
     """Backward pass of the dense product Z = W A_prev (+ b) over a mini-batch of m examples.
 
