@@ -3,13 +3,13 @@
 # %% auto #0
 __all__ = ['he_normal', 'glorot_normal', 'init_weights']
 
-# %% ../nbs/02_initialization.ipynb #d69b1cc2
+# %% ../nbs/02_initialization.ipynb #8e115212
 import numpy as np
 from .activations import canonical_activation
 
-# %% ../nbs/02_initialization.ipynb #546bb3ba
-def _scaled_normal(n_out, n_in, std, rng, dtype):
-    "(n_out, n_in) draws of N(0, std^2): drawn in float64, then cast, so every dtype starts from one set of weights."
+# %% ../nbs/02_initialization.ipynb #f4150cfa
+def _check_args(n_out, n_in, rng, dtype):
+    "Reject bad arguments before any arithmetic (n_in = 0 would otherwise divide by zero)."
     for what, n in (('n_out', n_out), ('n_in', n_in)):
         if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
             raise TypeError(f"{what} must be a positive int (a number of units); got {type(n).__name__} {n!r}")
@@ -19,17 +19,22 @@ def _scaled_normal(n_out, n_in, std, rng, dtype):
                         f"got {type(rng).__name__}")
     if not np.issubdtype(np.dtype(dtype), np.floating):
         raise ValueError(f"dtype must be a floating type such as np.float64 or np.float32; got {dtype!r}")
-    return (rng.standard_normal((int(n_out), int(n_in))) * std).astype(dtype)
+
+def _normal(n_out, n_in, variance, rng, dtype):
+    "(n_out, n_in) draws of N(0, variance), drawn in float64 then cast: one seed gives one set of weights in any dtype."
+    return (rng.standard_normal((int(n_out), int(n_in))) * np.sqrt(variance)).astype(dtype)
 
 def he_normal(n_out, n_in, rng, dtype=np.float64):
     "He/Kaiming normal weights for ReLU layers: W (n_out, n_in) ~ N(0, 2 / n_in)."
-    return _scaled_normal(n_out, n_in, np.sqrt(2.0 / n_in), rng, dtype)
+    _check_args(n_out, n_in, rng, dtype)
+    return _normal(n_out, n_in, 2.0 / n_in, rng, dtype)
 
 def glorot_normal(n_out, n_in, rng, dtype=np.float64):
     "Xavier/Glorot normal weights for tanh, sigmoid, softmax, Linear: W (n_out, n_in) ~ N(0, 2 / (n_in + n_out))."
-    return _scaled_normal(n_out, n_in, np.sqrt(2.0 / (n_in + n_out)), rng, dtype)
+    _check_args(n_out, n_in, rng, dtype)
+    return _normal(n_out, n_in, 2.0 / (n_in + n_out), rng, dtype)
 
-# %% ../nbs/02_initialization.ipynb #f377f327
+# %% ../nbs/02_initialization.ipynb #6884dc0b
 def init_weights(n_out, n_in, activation, rng, dtype=np.float64):
     "W (n_out, n_in) for a layer whose activation is `activation`: He for 'ReLu', Glorot for the others."
     init = he_normal if canonical_activation(activation) == 'ReLu' else glorot_normal
