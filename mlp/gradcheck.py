@@ -6,7 +6,7 @@ __all__ = ['relative_error', 'numerical_gradients', 'check_gradients']
 # %% ../nbs/06_gradient_checking.ipynb #06c002
 import numpy as np
 
-# %% ../nbs/06_gradient_checking.ipynb #06c003
+# %% ../nbs/06_gradient_checking.ipynb #06c005
 def relative_error(g, g_num):
     """||g - g_num|| / (||g|| + ||g_num||) over all entries (Frobenius norms); 0.0 when both are 0.
 
@@ -19,7 +19,7 @@ def relative_error(g, g_num):
     den = np.linalg.norm(g) + np.linalg.norm(g_num)
     return 0.0 if den == 0 else float(np.linalg.norm(g - g_num) / den)
 
-# %% ../nbs/06_gradient_checking.ipynb #06c004
+# %% ../nbs/06_gradient_checking.ipynb #06c006
 def _require_float64(params):
     "Raise TypeError unless every value of the dict `params` is a float64 ndarray."
     if not isinstance(params, dict):
@@ -52,7 +52,7 @@ def numerical_gradients(cost_fn, params, eps=1e-6):
         grads['d' + name] = G
     return grads
 
-# %% ../nbs/06_gradient_checking.ipynb #06c005
+# %% ../nbs/06_gradient_checking.ipynb #06c007
 def check_gradients(cost_fn, params, grads, eps=1e-6, tol=1e-7):
     """Compare analytic `grads` ({'dW1': ..., ...}) with central differences of `cost_fn` over
     every parameter in `params` (float64 only). Returns {name: relative error} (keys as in
