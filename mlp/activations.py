@@ -5,16 +5,16 @@ __all__ = ['ACTIVATIONS', 'canonical_activation', 'relu', 'relu_derivative', 'si
            'tanh_derivative', 'linear', 'linear_derivative', 'softmax', 'log_softmax', 'activation_forward',
            'activation_backward']
 
-# %% ../nbs/01_activations.ipynb #7f4d569d
+# %% ../nbs/01_activations.ipynb #d76668fc
 import difflib
 import numpy as np
 
-# %% ../nbs/01_activations.ipynb #9a406529
+# %% ../nbs/01_activations.ipynb #35e9b603
 ACTIVATIONS = ('ReLu', 'sigmoid', 'tanh', 'softmax', 'Linear')
 _BY_LOWER = {name.lower(): name for name in ACTIVATIONS}
 
 def canonical_activation(name):
-    "Canonical spelling of activation `name`, matched case-insensitively: 'relu', 'RELU' -> 'ReLu'."
+    "Canonical spelling of activation `name`, any capitalisation: 'relu', 'RELU' -> 'ReLu'."
     if not isinstance(name, str):
         raise TypeError(f"activation name must be a str, one of {list(ACTIVATIONS)}; "
                         f"got {type(name).__name__} {name!r}")
@@ -25,26 +25,26 @@ def canonical_activation(name):
     raise ValueError(f"unknown activation {name!r}: expected one of "
                      f"{', '.join(map(repr, ACTIVATIONS))} (any capitalisation){hint}")
 
-# %% ../nbs/01_activations.ipynb #b0d40a74
+# %% ../nbs/01_activations.ipynb #014abd6e
 def _as_float(Z):
-    "`Z` as a floating array: float arrays pass through untouched (dtype kept), anything else becomes float64."
+    "`Z` as a floating array: float arrays pass through (dtype kept), others become float64."
     Z = np.asarray(Z)
     return Z if np.issubdtype(Z.dtype, np.floating) else Z.astype(np.float64)
 
-# %% ../nbs/01_activations.ipynb #29f83533
+# %% ../nbs/01_activations.ipynb #c2d57980
 def relu(Z):
     "ReLU, max(z, 0) elementwise. Any shape; same shape and dtype out."
     Z = _as_float(Z)
     return np.maximum(Z, Z.dtype.type(0))
 
 def relu_derivative(Z):
-    "ReLU's derivative: 1 where z > 0, else 0 (the subgradient 0 is chosen at z = 0). Same shape and dtype."
+    "ReLU's derivative: 1 where z > 0, else 0 (0 chosen at the kink). Same shape and dtype."
     Z = _as_float(Z)
     return (Z > 0).astype(Z.dtype)
 
-# %% ../nbs/01_activations.ipynb #a6456a2f
+# %% ../nbs/01_activations.ipynb #3253afc4
 def sigmoid(Z):
-    "Logistic sigmoid 1 / (1 + exp(-z)) elementwise, without overflow for any finite z. Same shape and dtype."
+    "Sigmoid 1 / (1 + exp(-z)) elementwise, no overflow for any z. Same shape and dtype."
     Z = _as_float(Z)
     # exp only ever sees -|z| <= 0, so it cannot overflow; for |z| beyond ~745 (float64) it
     # underflows to 0, which is the correctly rounded answer, so that warning is silenced.
@@ -58,7 +58,7 @@ def sigmoid_derivative(Z):
     with np.errstate(under='ignore'):
         return A * (1 - A)
 
-# %% ../nbs/01_activations.ipynb #7cc142ab
+# %% ../nbs/01_activations.ipynb #91c955aa
 def tanh(Z):
     "Hyperbolic tangent elementwise (NumPy's is already stable). Same shape and dtype."
     return np.tanh(_as_float(Z))
@@ -68,18 +68,18 @@ def tanh_derivative(Z):
     A = tanh(Z)
     return 1 - A * A
 
-# %% ../nbs/01_activations.ipynb #5b8cba3d
+# %% ../nbs/01_activations.ipynb #56f1a92a
 def linear(Z):
-    "Identity activation (regression outputs). Returns a copy, so writing into A never changes Z."
+    "Identity (regression outputs). Returns a copy: writing into A never changes Z."
     return _as_float(Z).copy()
 
 def linear_derivative(Z):
     "Derivative of the identity: ones, same shape and dtype as Z."
     return np.ones_like(_as_float(Z))
 
-# %% ../nbs/01_activations.ipynb #1ff5d36e
+# %% ../nbs/01_activations.ipynb #e1b1b59f
 def softmax(Z):
-    "Softmax over axis 0: Z (n_classes, m) of scores -> A (n_classes, m), each column sums to 1."
+    "Softmax over axis 0: scores Z (n_classes, m) -> A (n_classes, m), columns sum to 1."
     Z = _as_float(Z)
     # Subtracting the column max changes nothing mathematically and makes the largest
     # exponent exp(0) = 1, so exp cannot overflow and the sum is at least 1.
@@ -88,18 +88,19 @@ def softmax(Z):
         return E / E.sum(axis=0, keepdims=True)
 
 def log_softmax(Z):
-    "log(softmax(Z)) over axis 0, computed without exp-then-log: finite wherever Z is. (n_classes, m) -> same."
+    "log(softmax(Z)) over axis 0 without exp-then-log: finite wherever Z is. Shape of Z."
     Z = _as_float(Z)
     S = Z - Z.max(axis=0, keepdims=True)
     with np.errstate(under='ignore'):
         return S - np.log(np.exp(S).sum(axis=0, keepdims=True))
 
-# %% ../nbs/01_activations.ipynb #c1d040d2
-_FORWARD = {'ReLu': relu, 'sigmoid': sigmoid, 'tanh': tanh, 'softmax': softmax, 'Linear': linear}
+# %% ../nbs/01_activations.ipynb #aceafaac
+_FORWARD = {'ReLu': relu, 'sigmoid': sigmoid, 'tanh': tanh,
+            'softmax': softmax, 'Linear': linear}
 
 def activation_forward(Z, activation):
     """A = g(Z) for the named activation (any capitalisation). Z (n_l, m) -> A (n_l, m).
-    Returns (A, cache) with cache = (Z, A, canonical_name), what `activation_backward` needs."""
+    Returns (A, cache), cache = (Z, A, canonical_name) for `activation_backward`."""
     name = canonical_activation(activation)
     A = _FORWARD[name](Z)
     return A, (Z, A, name)
@@ -111,8 +112,8 @@ def activation_backward(dA, cache):
     Z, A, name = cache
     dA = np.asarray(dA)
     if dA.shape != A.shape:
-        raise ValueError(f"dA has shape {dA.shape} but the activation output A has shape {A.shape}; "
-                         "pass the gradient with respect to this layer's A")
+        raise ValueError(f"dA has shape {dA.shape} but this layer's output A has shape "
+                         f"{A.shape}; pass the gradient with respect to this layer's A")
     with np.errstate(under='ignore'):
         if name == 'ReLu':    return dA * (A > 0)
         if name == 'sigmoid': return dA * (A * (1 - A))

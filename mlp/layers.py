@@ -8,45 +8,51 @@ from typing import NamedTuple
 import numpy as np
 from .activations import canonical_activation
 
-# %% ../nbs/03_dense_layer.ipynb #dcfb2e58
+# %% ../nbs/03_dense_layer.ipynb #fefd83c0
 def dense_forward(A_prev, W, b=None):
-    """Z = W @ A_prev (+ b). A_prev (n_{l-1}, m), W (n_l, n_{l-1}), b (n_l, 1) or None
-    (layers followed by BatchNorm have no bias), Z (n_l, m).
+    """Z = W @ A_prev (+ b). A_prev (n_{l-1}, m), W (n_l, n_{l-1}), Z (n_l, m);
+    b (n_l, 1), or None for a layer followed by BatchNorm (which has no bias).
     Returns (Z, cache) with cache = (A_prev, W, b is not None)."""
     A_prev, W = np.asarray(A_prev), np.asarray(W)
     if W.ndim != 2 or A_prev.ndim != 2 or W.shape[1] != A_prev.shape[0]:
-        raise ValueError(f"dense_forward needs W (n_l, n_prev) and A_prev (n_prev, m) with matching n_prev; "
-                         f"got W {W.shape} and A_prev {A_prev.shape} (examples go in columns: transpose X?)")
+        raise ValueError(f"dense_forward needs W (n_l, n_prev) and A_prev (n_prev, m) with one "
+                         f"n_prev; got W {W.shape} and A_prev {A_prev.shape} (examples go in "
+                         "columns: transpose X?)")
     Z = W @ A_prev
     if b is not None:
         b = np.asarray(b)
         if b.shape != (W.shape[0], 1):
-            raise ValueError(f"b must have shape ({W.shape[0]}, 1) to match W {W.shape}; got {b.shape}")
+            raise ValueError(f"b must have shape ({W.shape[0]}, 1) to match W {W.shape}; "
+                             f"got {b.shape} (reshape a flat b with b.reshape(-1, 1))")
         Z += b
     return Z, (A_prev, W, b is not None)
 
-# %% ../nbs/03_dense_layer.ipynb #8dbe9634
+# %% ../nbs/03_dense_layer.ipynb #c1f72213
 class LayerSpec(NamedTuple):
-    "One parsed entry of the layer list; index 0 is the input layer (its activation is ignored)."
-    neurons: int       # units n_l in this layer (for the input layer: the number of features)
-    batchnorm: bool    # BatchNorm between W @ A_prev and the activation (then the layer has no bias b)
+    "One parsed entry of the layer list; entry 0 is the input layer (activation ignored)."
+    neurons: int       # units n_l (for the input layer: the number of features n_0)
+    batchnorm: bool    # BatchNorm between W @ A_prev and the activation (then no bias b)
     activation: str    # canonical name, one of mlp.activations.ACTIVATIONS
-    keep_prob: float   # inverted-dropout keep probability in (0, 1]; 1 means no dropout
+    keep_prob: float   # inverted-dropout keep probability in (0, 1]; 1 = no dropout
 
-# %% ../nbs/03_dense_layer.ipynb #36d08693
-def _layer_error(kind, i, layer, msg): return kind(f"layer {i} {tuple(layer)!r}: {msg}")
+# %% ../nbs/03_dense_layer.ipynb #4d0379e2
+def _layer_error(kind, i, layer, msg):
+    return kind(f"layer {i} {tuple(layer)!r}: {msg}")
+
+def _is_int(x): return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
 
 def _parse_one(i, layer):
     "Validate one (neurons, batchnorm, activation, keep_prob) entry; return a LayerSpec."
     if not isinstance(layer, (tuple, list)):
-        raise TypeError(f"layer {i} must be a tuple (neurons, batchnorm, activation, keep_prob); "
-                        f"got {type(layer).__name__} {layer!r}")
+        raise TypeError(f"layer {i} must be a tuple (neurons, batchnorm, activation, "
+                        f"keep_prob); got {type(layer).__name__} {layer!r}")
     if len(layer) != 4:
-        raise _layer_error(ValueError, i, layer, f"expected 4 entries (neurons, batchnorm, activation, "
-                           f"keep_prob), got {len(layer)}; e.g. (128, True, 'ReLu', 0.8)")
+        raise _layer_error(ValueError, i, layer, f"expected 4 entries (neurons, batchnorm, "
+                           f"activation, keep_prob), got {len(layer)}; e.g. (128, True, 'ReLu', 0.8)")
     neurons, batchnorm, activation, keep_prob = layer
-    if isinstance(neurons, (bool, np.bool_)) or not isinstance(neurons, (int, np.integer)):
-        raise _layer_error(TypeError, i, layer, f"neurons must be a positive int, got {type(neurons).__name__} {neurons!r}")
+    if not _is_int(neurons):
+        raise _layer_error(TypeError, i, layer, f"neurons must be a positive int, "
+                           f"got {type(neurons).__name__} {neurons!r}")
     if neurons < 1:
         raise _layer_error(ValueError, i, layer, f"neurons must be a positive int, got {neurons!r}")
     if not isinstance(batchnorm, (bool, np.bool_)):
@@ -55,36 +61,38 @@ def _parse_one(i, layer):
         activation = canonical_activation(activation)
     except (TypeError, ValueError) as e:
         raise _layer_error(type(e), i, layer, str(e)) from None
-    if isinstance(keep_prob, (bool, np.bool_)) or not isinstance(keep_prob, (int, float, np.integer, np.floating)):
-        raise _layer_error(TypeError, i, layer, f"keep_prob must be a number in (0, 1], got {keep_prob!r}")
+    if not (_is_int(keep_prob) or isinstance(keep_prob, (float, np.floating))):
+        raise _layer_error(TypeError, i, layer, f"keep_prob must be a number in (0, 1], "
+                           f"got {keep_prob!r}")
     if not 0 < keep_prob <= 1:  # also rejects nan
-        raise _layer_error(ValueError, i, layer, f"keep_prob must be in (0, 1] (1 = no dropout), got {keep_prob!r}")
+        raise _layer_error(ValueError, i, layer, f"keep_prob must be in (0, 1] (1 = no dropout), "
+                           f"got {keep_prob!r}")
     return LayerSpec(int(neurons), bool(batchnorm), activation, float(keep_prob))
 
 def parse_layers(layer_construct):
-    """Validate a layer list [(neurons, batchnorm, activation, keep_prob), ...] and return a list
-    of LayerSpec with canonical activation names. Entry 0 is the input layer (n_0 features)."""
+    """Validate a layer list [(neurons, batchnorm, activation, keep_prob), ...]; return a
+    list of LayerSpec with canonical activation names. Entry 0 is the input layer (n_0)."""
     if not isinstance(layer_construct, (list, tuple)):
-        raise TypeError("layer list must be a list of (neurons, batchnorm, activation, keep_prob) tuples, "
-                        f"got {type(layer_construct).__name__}")
+        raise TypeError("layer list must be a list of (neurons, batchnorm, activation, "
+                        f"keep_prob) tuples, got {type(layer_construct).__name__}")
     if len(layer_construct) < 2:
-        raise ValueError(f"layer list needs at least 2 tuples (an input layer and an output layer), "
+        raise ValueError("layer list needs at least 2 tuples (an input and an output layer), "
                          f"got {len(layer_construct)}: {layer_construct!r}")
     specs = [_parse_one(i, layer) for i, layer in enumerate(layer_construct)]
     L = len(specs) - 1
     if specs[0].batchnorm or specs[0].keep_prob != 1:
-        raise _layer_error(ValueError, 0, layer_construct[0], "the input layer must have batchnorm False and "
-                           "keep_prob 1: standardize the inputs instead of normalizing them in the network; "
-                           "dropout on the inputs is not part of this design")
+        raise _layer_error(ValueError, 0, layer_construct[0], "the input layer must have "
+                           "batchnorm False and keep_prob 1: standardize the inputs instead of "
+                           "normalizing them in the network; input dropout is not part of this design")
     for l in range(1, L):
         if specs[l].activation == 'softmax':
-            raise _layer_error(ValueError, l, layer_construct[l], f"softmax is only allowed on the output "
-                               f"layer (layer {L}); use 'ReLu' or 'tanh' for hidden layers")
-    out = specs[L]
-    if out.batchnorm or out.keep_prob != 1:
-        raise _layer_error(ValueError, L, layer_construct[L], "the output layer must have batchnorm False "
-                           "and keep_prob 1 (no normalization or dropout on the predictions)")
-    if out.activation == 'softmax' and out.neurons < 2:
-        raise _layer_error(ValueError, L, layer_construct[L], "a softmax output needs at least 2 units; for "
-                           "one output unit (binary classification) use 'sigmoid'")
+            raise _layer_error(ValueError, l, layer_construct[l], f"softmax is only allowed on "
+                               f"the output layer (layer {L}); use 'ReLu' or 'tanh' for hidden layers")
+    if specs[L].batchnorm or specs[L].keep_prob != 1:
+        raise _layer_error(ValueError, L, layer_construct[L], "the output layer must have "
+                           "batchnorm False and keep_prob 1 (no normalization or dropout on "
+                           "the predictions)")
+    if specs[L].activation == 'softmax' and specs[L].neurons < 2:
+        raise _layer_error(ValueError, L, layer_construct[L], "a softmax output needs at least "
+                           "2 units; for one output unit (binary classification) use 'sigmoid'")
     return specs
