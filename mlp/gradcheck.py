@@ -15,7 +15,7 @@ def relative_error(g, g_num):
     g, g_num = np.asarray(g, dtype=np.float64), np.asarray(g_num, dtype=np.float64)
     if g.shape != g_num.shape:
         raise ValueError(f"expected two gradients of one shape, got {g.shape} and {g_num.shape}; "
-                         "compare the gradient of a parameter with the numerical gradient of the same one")
+                         "compare a parameter's gradient with the numerical gradient of the same one")
     den = np.linalg.norm(g) + np.linalg.norm(g_num)
     return 0.0 if den == 0 else float(np.linalg.norm(g - g_num) / den)
 
@@ -23,13 +23,14 @@ def relative_error(g, g_num):
 def _require_float64(params):
     "Raise TypeError unless every value of the dict `params` is a float64 ndarray."
     if not isinstance(params, dict):
-        raise TypeError(f"expected params as a dict of name -> float64 array, got {type(params).__name__}")
+        raise TypeError("expected params as a dict of name -> float64 array, "
+                        f"got {type(params).__name__}")
     for name, P in params.items():
         if not isinstance(P, np.ndarray) or P.dtype != np.float64:
             got = P.dtype if isinstance(P, np.ndarray) else type(P).__name__
             raise TypeError(f"gradient checks need float64 parameters: {name!r} is {got}; "
                             "float32 rounding (about 1e-7) swamps a 1e-7 check, so build the "
-                            "model in float64 (e.g. params = {k: v.astype(np.float64) ...}) to check it")
+                            "model in float64 (params = {k: v.astype(np.float64) ...}) to check it")
 
 def numerical_gradients(cost_fn, params, eps=1e-6):
     """Central-difference gradient (J(p + eps) - J(p - eps)) / (2 eps) of every entry of every

@@ -14,7 +14,7 @@ LOSS_FOR_ACTIVATION = {'softmax': 'categorical_crossentropy', 'sigmoid': 'binary
                        'Linear': 'mse', 'ReLu': 'mse', 'tanh': 'mse'}
 
 def loss_for(activation):
-    "Name of the loss that goes with output `activation` (any capitalisation), e.g. 'softmax' -> 'categorical_crossentropy'."
+    "Loss name for output `activation` (any capitalisation): 'softmax' -> 'categorical_crossentropy'."
     return LOSS_FOR_ACTIVATION[canonical_activation(activation)]
 
 # %% ../nbs/04_losses.ipynb #04c008
@@ -25,7 +25,9 @@ def _check_pair(P, Y, pname):
         raise ValueError(f"expected {pname} and Y as 2-D arrays of one shape (n_L, m), "
                          f"got {pname} {P.shape} and Y {Y.shape}; "
                          "pass Y with classes/outputs as rows and examples as columns")
-    if P.shape[1] == 0: raise ValueError(f"expected at least one example (column), got {pname} {P.shape}")
+    if P.shape[1] == 0:
+        raise ValueError(f"expected at least one example (column), got {pname} {P.shape}; "
+                         "the cost of an empty batch is undefined")
     return P.shape[1]
 
 # %% ../nbs/04_losses.ipynb #04c009
@@ -76,7 +78,7 @@ def output_gradient(Z, A, Y, activation):
     softmax + cross-entropy and sigmoid + binary cross-entropy: A - Y.
     MSE outputs: 2 (A - Y) * g'(Z), with g' = 1 for 'Linear'. Keeps the dtype of A."""
     name = canonical_activation(activation)
-    _check_pair(A, Y, 'A')
+    _check_pair(A, Y, 'A'), _check_pair(Z, Y, 'Z')
     if name in ('softmax', 'sigmoid'): return A - Y
     dA = 2 * (A - Y)
     return dA if name == 'Linear' else dA * _MSE_DERIVATIVE[name](Z)
