@@ -270,5 +270,5 @@ def check_minibatch_for_batchnorm(m, layers):
         raise ValueError(f"BatchNorm needs at least 2 examples per mini-batch in training; got a "
                          f"mini-batch of {m} example(s), and layer(s) {bn} use BatchNorm. With one "
                          f"example the batch variance is 0, so every normalized value is 0 and the "
-                         f"layer forgets its input. Train on at least 2 examples, or set batchnorm "
-                         f"to False in layer_construct.")
+                         f"layer forgets its input. Use minibatch_size >= 2 and at least 2 training "
+                         f"examples, or set batchnorm to False in layer_construct.")
