@@ -190,3 +190,227 @@ def test_canonical_activation():
     assert {canonical_activation(s) for s in ('relu', 'RELU', 'ReLU', 'ReLu')} == {'ReLu'}
     with raises(ValueError, 'unknown activation', "did you mean 'tanh'"): canonical_activation('tahn')
     with raises(TypeError, 'str'): canonical_activation(None)
+
+
+# ================================================================ the model at the boundary
+import json
+import os
+import pickle
+import warnings
+
+import mlp
+from mlp.model import Multilayerperceptron
+from mlp.persistence import FORMAT_VERSION, load_model, read_metadata, save_model
+
+LAYERS = [(4, False, 'ReLu', 1), (8, True, 'ReLu', 0.8), (6, False, 'tanh', 0.9), (3, False, 'softmax', 1)]
+XM = np.random.default_rng(1).standard_normal((4, 60))
+YM = (XM[0] > 0).astype(int) + (XM[1] > 0.5)
+
+
+def make(**kw):
+    return Multilayerperceptron(**(dict(epoch=3, lr=0.01, layer_construct=LAYERS, minibatch_size=16, seed=3) | kw))
+
+
+@pytest.mark.parametrize('X, Y, exc, words', [
+    (XM.T, YM, ValueError, ['transpose', 'X.T']),
+    (XM, YM[:-1], ValueError, ['X has 60 examples but Y has 59']),
+    (XM, np.ones((2, 60)), ValueError, ['2 rows', '3 units']),
+    (XM, np.where(YM == 2, 3, YM), ValueError, ['label 3', 'outside [0, 3)']),
+    (XM, np.full((3, 60), 1 / 3), ValueError, ['one-hot']),
+    (np.where(np.arange(60) == 7, np.nan, XM), YM, ValueError, ['NaN', 'example 7']),
+    (XM, np.where(np.arange(60) == 5, np.inf, YM), ValueError, ['inf', 'example 5']),
+    (XM.astype(str), YM, TypeError, ['numeric']),
+    (XM.astype(object), YM, TypeError, ['numeric']),
+    (XM[:, :0], YM[:0], ValueError, ['empty']),
+    (XM[:, 0], YM[:1], ValueError, ['1-D', 'reshape(4, -1)']),
+])
+def test_fit_rejects_bad_data(X, Y, exc, words):
+    model = make()
+    W1 = model.parameters['W1'].copy()
+    with raises(exc, *words): model.fit(X, Y)
+    assert np.array_equal(model.parameters['W1'], W1) and not model.is_fitted_   # nothing trained
+
+
+def test_sigmoid_labels_message():
+    model = make(layer_construct=[(4, False, 'ReLu', 1), (5, False, 'ReLu', 1), (1, False, 'sigmoid', 1)])
+    y = (XM[0] > 0).astype(int); y[7] = 2
+    with raises(ValueError, 'labels for a sigmoid output must be 0 or 1 (probabilities in [0, 1]); got 2 at example 7'):
+        model.fit(XM, y)
+
+
+@pytest.mark.parametrize('kw, exc, words', [
+    (dict(lr=0), ValueError, ['lr', '0']), (dict(lr=-1.0), ValueError, ['lr']),
+    (dict(epoch=0), ValueError, ['epoch']), (dict(epoch=True), TypeError, ['epoch', 'bool']),
+    (dict(minibatch_size=0), ValueError, ['minibatch_size']), (dict(lamda=-0.5), ValueError, ['lamda']),
+    (dict(layer_construct=[(4, False, 'ReLu', 1)]), ValueError, ['at least 2']),
+    (dict(layer_construct=[(4, False, 'ReLu', 1), (3, False, 'softmax')]), ValueError, ['4 entries']),
+    (dict(layer_construct=[(4, False, 'ReLu', 1), (8, False, 'Relu6', 1), (3, False, 'softmax', 1)]),
+     ValueError, ['unknown activation', "did you mean 'ReLu'"]),
+    (dict(layer_construct=[(4, False, 'ReLu', 1), (8, False, 'softmax', 1), (3, False, 'softmax', 1)]),
+     ValueError, ['softmax', 'output layer']),
+    (dict(layer_construct=[(4, False, 'ReLu', 1), (8, False, 'ReLu', 0.0), (3, False, 'softmax', 1)]),
+     ValueError, ['keep_prob', '(0, 1]']),
+    (dict(layer_construct=[(4, False, 'ReLu', 1), (8, False, 'ReLu', 1.1), (3, False, 'softmax', 1)]),
+     ValueError, ['keep_prob']),
+])
+def test_constructor_rejects(kw, exc, words):
+    with raises(exc, *words): make(**kw)
+
+
+def test_predict_before_fit_is_allowed():
+    model = make()
+    P = model.predict(XM)
+    assert P.shape == (3, 60) and np.isfinite(P).all() and np.allclose(P.sum(axis=0), 1)
+    assert model.predict_class(XM).shape == (60,) and not model.is_fitted_
+
+
+def test_batchnorm_single_example():
+    with raises(ValueError, 'BatchNorm needs at least 2 examples per mini-batch in training'):
+        make().fit(XM[:, :1], YM[:1])
+    make(minibatch_size=29).fit(XM[:, :59], YM[:59])     # 29 + 29 + 1: the single one is merged
+    make(layer_construct=[(4, False, 'ReLu', 1), (3, False, 'softmax', 1)]).fit(XM[:, :1], YM[:1])  # no BN: fine
+
+
+def test_divergence_is_an_error_not_nan():
+    X = np.random.default_rng(0).standard_normal((4, 50)); Y = X.sum(axis=0) * 10
+    model = make(layer_construct=[(4, False, 'ReLu', 1), (8, False, 'ReLu', 1), (1, False, 'Linear', 1)],
+                 lr=1e6, adam=False, epoch=10)
+    with np.errstate(over='ignore', invalid='ignore'), pytest.raises(ValueError) as info:
+        model.fit(X, Y)                             # overflow on the way to inf is expected
+    assert re.search(r'in epoch \d+', str(info.value)) and 'smaller learning rate' in str(info.value)
+    assert all(np.isfinite(model.costs))            # no NaN was recorded as a cost
+    with pytest.raises(ValueError, match='NaN or inf'):
+        with np.errstate(over='ignore', invalid='ignore'):
+            model.predict(X)                        # never NaN predictions silently
+
+
+# ---------------------------------------------------------------- reproducibility
+def params_equal(a, b): return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_same_seed_bitwise_identical_different_seed_differs():
+    a, b, c = make().fit(XM, YM), make().fit(XM, YM), make(seed=4).fit(XM, YM)
+    assert params_equal(a.parameters, b.parameters) and params_equal(a.bn_state, b.bn_state)
+    assert a.costs == b.costs and np.array_equal(a.predict(XM), b.predict(XM))
+    assert not np.array_equal(a.parameters['W1'], c.parameters['W1']) and a.costs != c.costs
+
+
+def test_float32_same_seed_identical():
+    a, b = make(dtype='float32').fit(XM, YM), make(dtype='float32').fit(XM, YM)
+    assert a.parameters['W1'].dtype == np.float32 and params_equal(a.parameters, b.parameters)
+    assert np.array_equal(a.predict(XM), b.predict(XM))
+
+
+# ---------------------------------------------------------------- save / load
+@pytest.mark.parametrize('kw', [dict(), dict(adam=False), dict(dtype='float32'), dict(Regularization=True, lamda=0.1),
+                                dict(layer_construct=[(4, False, 'tanh', 1), (2, False, 'sigmoid', 1)])])
+def test_save_load_round_trip_and_resume_bitwise(tmp_path, kw):
+    Y = YM if 'layer_construct' not in kw else np.stack([XM[0] > 0, XM[1] > 0]).astype(int)
+    a = make(**kw).fit(XM, Y)
+    b = load_model(save_model(a, tmp_path / 'm.npz'))
+    assert params_equal(a.parameters, b.parameters) and params_equal(a.bn_state, b.bn_state)
+    assert params_equal(a.optimizer.state_dict(), b.optimizer.state_dict())
+    assert np.array_equal(a.predict(XM), b.predict(XM)) and a.predict(XM).dtype == b.predict(XM).dtype
+    assert a.costs == b.costs and a.history == b.history and a.get_config() == b.get_config()
+    assert b.is_fitted_ and b.n_epochs_trained_ == a.n_epochs_trained_ == 3
+    assert a.rng.bit_generator.state == b.rng.bit_generator.state
+    a.fit(XM, Y); b.fit(XM, Y)                                   # continue both
+    assert params_equal(a.parameters, b.parameters) and a.costs == b.costs
+    never_saved = make(**kw).fit(XM, Y).fit(XM, Y)
+    assert params_equal(never_saved.parameters, b.parameters)
+
+
+def test_save_load_with_validation_history_and_untrained(tmp_path):
+    a = make().fit(XM[:, :40], YM[:40], validation_data=(XM[:, 40:], YM[40:]))
+    b = mlp.load(a.save(tmp_path / 'v.npz'))
+    assert b.history == a.history and set(b.history) == {'cost', 'val_cost', 'val_metric'}
+    u = make()
+    v = load_model(save_model(u, tmp_path / 'u.npz'))
+    assert not v.is_fitted_ and v.optimizer.state_dict().keys() == u.optimizer.state_dict().keys()
+    assert np.array_equal(u.predict(XM), v.predict(XM))
+    u.fit(XM, YM); v.fit(XM, YM)
+    assert params_equal(u.parameters, v.parameters)
+
+
+def test_save_path_handling_and_atomicity(tmp_path):
+    a = make()
+    p = save_model(a, str(tmp_path / 'model'))                # .npz added, as np.savez does
+    assert p == tmp_path / 'model.npz' and p.exists()
+    assert sorted(os.listdir(tmp_path)) == ['model.npz']       # no temporary file left behind
+    assert load_model(tmp_path / 'model').get_config() == a.get_config()
+    with raises(TypeError, 'path'): save_model(a, 3)
+    with pytest.raises(FileNotFoundError): load_model(tmp_path / 'missing.npz')
+
+
+def test_lr_schedule_is_not_saved_and_says_so(tmp_path):
+    a = make(lr_schedule=lambda epoch: 0.01 * 0.5 ** epoch).fit(XM, YM)
+    with pytest.warns(UserWarning, match='lr_schedule'):
+        save_model(a, tmp_path / 's.npz')
+
+
+def test_file_holds_only_numeric_arrays_and_json(tmp_path):
+    p = save_model(make().fit(XM, YM), tmp_path / 'm.npz')
+    with np.load(p, allow_pickle=False) as f:
+        assert all(f[k].dtype != object for k in f.files)
+        meta = json.loads(f['__meta__'].tobytes().decode('utf-8'))
+    assert meta['format'] == 'mlp-model' and meta['version'] == FORMAT_VERSION == 1
+    assert read_metadata(p) == meta
+
+
+def _rewrite(src, dst, edit):
+    with np.load(src) as f: arrays = {k: f[k] for k in f.files}
+    edit(arrays)
+    np.savez(dst, **arrays)
+    return dst
+
+
+def _set_meta(arrays, **changes):
+    meta = json.loads(arrays['__meta__'].tobytes()) | changes
+    arrays['__meta__'] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+
+
+def _set_config(arrays, **changes):
+    meta = json.loads(arrays['__meta__'].tobytes())
+    _set_meta(arrays, config=meta['config'] | changes)
+
+
+@pytest.mark.parametrize('edit, words', [
+    (lambda a: a.pop('param.b3'), ["missing ['param.b3']"]),
+    (lambda a: a.pop('param.W2'), ["'param.W2'", 'no array']),
+    (lambda a: a.pop('opt.m.W1'), ["missing ['opt.m.W1']"]),
+    (lambda a: a.pop('opt.t'), ["missing ['opt.t']"]),
+    (lambda a: a.update(extra=np.zeros(2)), ["unexpected ['extra']"]),
+    (lambda a: a.update({'param.W1': np.zeros((8, 5))}), ["'param.W1'", '(8, 4)']),
+    (lambda a: a.update({'bn.running_var1': np.ones((7, 1))}), ["'bn.running_var1' has shape (7, 1)"]),
+    (lambda a: a.update({'param.b2': a['param.b2'].astype(np.float32)}), ["'param.b2'", 'float32', 'float64']),
+    (lambda a: a['param.W3'].fill(np.nan), ["'param.W3'", 'NaN']),
+    (lambda a: a.update({'param.W1': np.array([print] * 32, dtype=object).reshape(8, 4)}), ['pickled']),
+    (lambda a: a.pop('__meta__'), ['__meta__', 'not an mlp model file']),
+    (lambda a: a.update(__meta__=np.frombuffer(b'{"format": ', np.uint8)), ['not valid UTF-8 JSON']),
+    (lambda a: a.update(__meta__=np.array('{}')), ['uint8']),
+    (lambda a: _set_meta(a, version=2), ['version 2', 'reads version 1']),
+    (lambda a: _set_meta(a, format='keras'), ['not an mlp model file']),
+    (lambda a: _set_meta(a, surprise=1), ["unexpected ['surprise']"]),
+    (lambda a: _set_meta(a, is_fitted='yes'), ["'is_fitted'"]),
+    (lambda a: _set_meta(a, rng={'bit_generator': 'MT19937', 'state': {}}), ['random generator state']),
+    (lambda a: _set_meta(a, optimizer={'class': 'SGD', 'lr': 0.1}), ['optimizer state is for SGD']),
+    (lambda a: _set_config(a, evil='os.system'), ["unknown constructor keywords ['evil']"]),
+    (lambda a: _set_config(a, lr=-1), ['configuration is invalid', 'lr']),
+    (lambda a: _set_config(a, layer_construct=[[4, False, 'ReLu', 1]]), ['layer list is invalid', 'at least 2']),
+])
+def test_load_rejects_damaged_files(tmp_path, edit, words):
+    good = save_model(make().fit(XM, YM), tmp_path / 'good.npz')
+    bad = _rewrite(good, tmp_path / 'bad.npz', edit)
+    with raises(ValueError, *words): load_model(bad)
+
+
+def test_load_never_unpickles(tmp_path):
+    class Boom:
+        def __reduce__(self): return (os.system, ('echo should never run',))
+    p = tmp_path / 'evil.npz'
+    p.write_bytes(pickle.dumps({'W1': Boom()}))
+    with raises(ValueError, 'pickled', 'never loaded'): load_model(p)
+    np.save(tmp_path / 'one.npy', np.zeros(3)); os.replace(tmp_path / 'one.npy', tmp_path / 'one.npz')
+    with raises(ValueError, 'not an .npz archive'): load_model(tmp_path / 'one.npz')
+    (tmp_path / 'junk.npz').write_bytes(b'PK\x03\x04 not really a zip')
+    with raises(ValueError, 'not a readable mlp model file'): load_model(tmp_path / 'junk.npz')
