@@ -3,7 +3,7 @@
 # %% auto #0
 __all__ = ['Optimizer', 'SGD', 'Momentum', 'RMSProp', 'Adam', 'step_decay', 'exponential_decay']
 
-# %% ../nbs/10_optimizers.ipynb #62c3a4d0
+# %% ../nbs/10_optimizers.ipynb #92409fcb
 import numpy as np
 
 def _check_hyper(name, value, low, high, *, low_open=False, high_open=True):
@@ -85,14 +85,14 @@ class Optimizer:
         hp = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and k != "state")
         return f"{type(self).__name__}({hp})"
 
-# %% ../nbs/10_optimizers.ipynb #7ef97a07
+# %% ../nbs/10_optimizers.ipynb #c7fe3c48
 class SGD(Optimizer):
     "Plain (mini-batch) gradient descent: `p -= lr * g`."
     def _update(self, key, p, g, buf):
         np.multiply(g, self.lr, out=buf)
         p -= buf
 
-# %% ../nbs/10_optimizers.ipynb #a5c25b9f
+# %% ../nbs/10_optimizers.ipynb #c1c4e180
 class Momentum(Optimizer):
     "Gradient descent with momentum: `v = beta v + (1-beta) g; p -= lr v` (state `'v.<key>'`)."
     slots = ("v",)
@@ -106,7 +106,7 @@ class Momentum(Optimizer):
         np.multiply(g, 1.0 - self.beta, out=buf); v += buf
         np.multiply(v, self.lr, out=buf); p -= buf
 
-# %% ../nbs/10_optimizers.ipynb #b4500fdf
+# %% ../nbs/10_optimizers.ipynb #ca2d58c5
 class RMSProp(Optimizer):
     "RMSProp: `s = beta s + (1-beta) g^2; p -= lr g / (sqrt(s) + epsilon)` (state `'s.<key>'`)."
     slots = ("s",)
@@ -122,7 +122,7 @@ class RMSProp(Optimizer):
         np.sqrt(s, out=buf); buf += self.epsilon       # buf = sqrt(s) + eps
         np.divide(g, buf, out=buf); buf *= self.lr; p -= buf
 
-# %% ../nbs/10_optimizers.ipynb #97edb7ce
+# %% ../nbs/10_optimizers.ipynb #04f8f5a6
 class Adam(Optimizer):
     """Adam with bias correction; `weight_decay > 0` gives AdamW (decoupled weight decay).
 
@@ -165,7 +165,7 @@ class Adam(Optimizer):
         super().load_state_dict(d)
         self.t = t
 
-# %% ../nbs/10_optimizers.ipynb #c2109ee2
+# %% ../nbs/10_optimizers.ipynb #5e8c0435
 def _check_epoch(epoch):
     if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
         raise ValueError(f"epoch must be an integer >= 0 (counted from 0), got {epoch!r}.")
