@@ -3,7 +3,7 @@
 # %% auto #0
 __all__ = ['init_parameters', 'forward', 'backward']
 
-# %% ../nbs/13_network.ipynb #a850ae85
+# %% ../nbs/13_network.ipynb #384b916b
 import numpy as np
 from .init import init_weights
 from .layers import dense_forward
@@ -13,7 +13,7 @@ from .batchnorm import batchnorm_forward, batchnorm_backward, batchnorm_inferenc
 from .dropout import dropout_forward, dropout_backward
 from .losses import output_gradient
 
-# %% ../nbs/13_network.ipynb #3a4bf34e
+# %% ../nbs/13_network.ipynb #c444a6f9
 def init_parameters(layers, rng, dtype=np.float64):
     """Fresh parameters and BatchNorm running statistics for a parsed layer list.
 
@@ -35,7 +35,7 @@ def init_parameters(layers, rng, dtype=np.float64):
             params[f"b{l}"] = np.zeros((n, 1), dtype)
     return params, bn_state
 
-# %% ../nbs/13_network.ipynb #053b52a5
+# %% ../nbs/13_network.ipynb #8d7d6e24
 def forward(X, params, layers, training, rng=None, bn_state=None, bn_momentum=0.9, bn_eps=1e-5,
             masks=None):
     """Forward pass through every layer: dense -> [BatchNorm] -> activation -> [dropout].
@@ -67,7 +67,7 @@ def forward(X, params, layers, training, rng=None, bn_state=None, bn_momentum=0.
         caches.append((dense_cache, bn_cache, act_cache, drop_cache))
     return A, Z, caches
 
-# %% ../nbs/13_network.ipynb #73f1322e
+# %% ../nbs/13_network.ipynb #7ebb95ae
 def backward(Z_L, A_L, Y, caches, layers):
     """Backward pass: gradients of the mean cost for every parameter (no L2 term).
 
