@@ -3,10 +3,10 @@
 # %% auto #0
 __all__ = ['dropout_forward', 'dropout_backward']
 
-# %% ../nbs/08_dropout.ipynb #9e38c267
+# %% ../nbs/08_dropout.ipynb #5e9adcf0
 import numpy as np
 
-# %% ../nbs/08_dropout.ipynb #28e81263
+# %% ../nbs/08_dropout.ipynb #e4cc120c
 def dropout_forward(A, keep_prob, rng=None, mask=None):
     """Inverted dropout: keep each unit with probability keep_prob, scale kept ones by 1/keep_prob.
 
@@ -37,7 +37,7 @@ def dropout_forward(A, keep_prob, rng=None, mask=None):
     scaled = mask.astype(dt) / dt.type(keep_prob)
     return A * scaled, scaled
 
-# %% ../nbs/08_dropout.ipynb #ab793485
+# %% ../nbs/08_dropout.ipynb #e08842c0
 def dropout_backward(dA_out, cache):
     """Gradient through inverted dropout: dA (n, m) = dA_out * scaled mask (unchanged if cache is None)."""
     return dA_out if cache is None else dA_out * cache
