@@ -3,10 +3,10 @@
 # %% auto #0
 __all__ = ['dropout_forward', 'dropout_backward']
 
-# %% ../nbs/08_dropout.ipynb #5e9adcf0
+# %% ../nbs/08_dropout.ipynb #c0fcb056
 import numpy as np
 
-# %% ../nbs/08_dropout.ipynb #e4cc120c
+# %% ../nbs/08_dropout.ipynb #269886a7
 def dropout_forward(A, keep_prob, rng=None, mask=None):
     """Inverted dropout: keep each unit with probability keep_prob, scale kept ones by 1/keep_prob.
 
@@ -14,10 +14,12 @@ def dropout_forward(A, keep_prob, rng=None, mask=None):
     Otherwise the mask is `mask` (bool or 0/1, shape of A; for fixed-mask gradient checks) or
     `rng.random(A.shape) < keep_prob` with `rng` a numpy Generator. Returns A_out (n, m) and the
     cache: the scaled mask (mask / keep_prob in A's dtype)."""
-    if isinstance(keep_prob, bool) or not isinstance(keep_prob, (int, float, np.integer, np.floating)) \
-            or not 0 < keep_prob <= 1:
-        raise ValueError(f"keep_prob must be a number in (0, 1] (the probability of KEEPING a unit); "
-                         f"got {keep_prob!r}. Use 1 for no dropout.")
+    if isinstance(keep_prob, bool) or not isinstance(keep_prob, (int, float, np.integer, np.floating)):
+        raise TypeError(f"keep_prob must be a number in (0, 1], the probability of KEEPING a unit; "
+                        f"got {type(keep_prob).__name__} {keep_prob!r}. Use 1 for no dropout.")
+    if not 0 < keep_prob <= 1:
+        raise ValueError(f"keep_prob must be in (0, 1], the probability of KEEPING a unit; got {keep_prob}. "
+                         f"Use 1 for no dropout (1 - keep_prob is the drop rate Keras calls `rate`).")
     if keep_prob == 1: return A, None
     A = np.asarray(A)
     if mask is None:
@@ -29,7 +31,8 @@ def dropout_forward(A, keep_prob, rng=None, mask=None):
     else:
         mask = np.asarray(mask)
         if mask.shape != A.shape:
-            raise ValueError(f"mask must have the shape of A, {A.shape}; got {mask.shape}.")
+            raise ValueError(f"mask must have the shape of A, {A.shape}; got {mask.shape}. "
+                             f"Draw one per layer and batch, e.g. rng.random(A.shape) < keep_prob.")
         if mask.dtype != bool and not np.all((mask == 0) | (mask == 1)):
             raise ValueError("mask must be boolean or hold only 0 and 1 (1 = keep); "
                              "pass the unscaled mask, dropout_forward divides by keep_prob.")
@@ -37,7 +40,7 @@ def dropout_forward(A, keep_prob, rng=None, mask=None):
     scaled = mask.astype(dt) / dt.type(keep_prob)
     return A * scaled, scaled
 
-# %% ../nbs/08_dropout.ipynb #e08842c0
+# %% ../nbs/08_dropout.ipynb #6a5cc332
 def dropout_backward(dA_out, cache):
     """Gradient through inverted dropout: dA (n, m) = dA_out * scaled mask (unchanged if cache is None)."""
     return dA_out if cache is None else dA_out * cache

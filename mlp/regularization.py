@@ -3,17 +3,23 @@
 # %% auto #0
 __all__ = ['l2_cost', 'add_l2_gradients']
 
-# %% ../nbs/09_l2_regularization.ipynb #d761f7f4
+# %% ../nbs/09_l2_regularization.ipynb #ad9d809b
 import numpy as np
 
-# %% ../nbs/09_l2_regularization.ipynb #49c824d1
+# %% ../nbs/09_l2_regularization.ipynb #af6603a4
 def _check_lamda_m(lamda, m):
-    if isinstance(lamda, bool) or not isinstance(lamda, (int, float, np.integer, np.floating)) or not lamda >= 0:
-        raise ValueError(f"lamda must be a number >= 0 (the L2 strength); got {lamda!r}.")
-    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
-        raise ValueError(f"m must be a positive int, the number of examples in the batch; got {m!r}.")
+    "lamda a real number >= 0, m a positive int (bool is neither): TypeError / ValueError otherwise."
+    if isinstance(lamda, bool) or not isinstance(lamda, (int, float, np.integer, np.floating)):
+        raise TypeError(f"lamda must be a number >= 0, the L2 strength; got {type(lamda).__name__} {lamda!r}.")
+    if not lamda >= 0:   # `not >=` also catches nan
+        raise ValueError(f"lamda must be >= 0 (0 switches the penalty off); got {lamda}.")
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)):
+        raise TypeError(f"m must be an int, the number of examples in the batch (X.shape[1]); "
+                        f"got {type(m).__name__} {m!r}.")
+    if m < 1:
+        raise ValueError(f"m must be >= 1, the number of examples in the batch; got {m}.")
 
-# %% ../nbs/09_l2_regularization.ipynb #cd7e5409
+# %% ../nbs/09_l2_regularization.ipynb #907a79e9
 def l2_cost(params, lamda, m):
     """The L2 term of the cost: (lamda / 2m) * sum of squared entries of every weight matrix.
 
@@ -23,7 +29,7 @@ def l2_cost(params, lamda, m):
     total = sum(float(np.sum(np.square(W, dtype=np.float64))) for k, W in params.items() if k.startswith('W'))
     return float(lamda) / (2 * m) * total
 
-# %% ../nbs/09_l2_regularization.ipynb #e11f2a89
+# %% ../nbs/09_l2_regularization.ipynb #484b7f4f
 def add_l2_gradients(grads, params, lamda, m):
     """Add the L2 term's gradient (lamda / m) * W to grads['dW*'] for every 'W*' in params.
 
