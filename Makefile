@@ -1,0 +1,85 @@
+# Two commands take a fresh clone to a green test run and a built book:
+#   make test   # notebooks as tests + tests/ (pytest); ends with "N passed, N failed"
+#   make book   # the website, every chapter executed, into book/_build/html
+# Both create .venv and install what is missing on first use (Python 3.11+ and pip needed).
+# Other targets: make lab (JupyterLab on nbs/), make export, make torch, make check, make clean.
+
+SHELL  := /bin/bash
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# Which extras of setup.py to install (dev, book, compare, browser, lab; `all` is every one).
+EXTRAS ?= all
+# Test flags (settings.ini tst_flags = slow|torch) whose cells are run by `make test` and
+# executed by `make book`. `auto` = `torch` when PyTorch is importable, never `slow`.
+# Examples: make test FLAGS="slow torch"; make book FLAGS=none.
+FLAGS  ?= auto
+TOC    ?= _toc.yml
+STAMP  := $(VENV)/.mlp-installed
+
+# The package under test is this checkout's, whatever the venv was installed from.
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
+# Local copies of the datasets (build machines have no internet): ../shared/data when present.
+SHARED_DATA := $(abspath $(CURDIR)/../shared/data)
+ifneq ($(wildcard $(SHARED_DATA)/.),)
+export MLP_DATA ?= $(SHARED_DATA)
+export SCIKIT_LEARN_DATA ?= $(SHARED_DATA)/scikit_learn_data
+endif
+# Matplotlib must not try to open windows when notebooks run headless.
+export MPLBACKEND ?= Agg
+
+RESOLVE_FLAGS = $$(case "$(FLAGS)" in \
+    auto) $(BIN)/python -c 'import torch' >/dev/null 2>&1 && echo torch ;; \
+    none) ;; \
+    *) echo "$(FLAGS)" ;; esac)
+
+.PHONY: test book lab export venv torch check clean help
+
+help:
+	@sed -n '1,6p' Makefile | sed 's/^# \{0,1\}//'
+
+venv: $(STAMP)
+
+# Re-installs when setup.py or settings.ini change (pins, extras, version).
+$(STAMP): setup.py settings.ini
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; found " + sys.version.split()[0] + ". Run make PYTHON=python3.11 ...")'
+	@test -x $(BIN)/python || { echo "creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "installing mlp (editable) with extras [$(EXTRAS)] into $(VENV) ..."
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[$(EXTRAS)]"
+	@touch $@
+
+# nbs/ -> mlp/: the package is written from the notebooks.
+export: $(STAMP)
+	$(BIN)/nbdev_export
+
+test: export
+	MLP_FLAGS="$(RESOLVE_FLAGS)" $(BIN)/python tools/run_tests.py
+
+book: export
+	$(BIN)/python tools/gen_api_index.py
+	@echo "executing every chapter and building the site (flags: $(RESOLVE_FLAGS)) ..."
+	MLP_FLAGS="$(RESOLVE_FLAGS)" $(BIN)/jupyter-book build . --config book/_config.yml \
+	    --toc $(TOC) --path-output book --builder html --all -W --keep-going
+	@echo "site: $(CURDIR)/book/_build/html/index.html ($$(du -sh book/_build/html | cut -f1))"
+
+# JupyterLab on nbs/, kernel from .venv (import mlp works; re-run `make export` and restart
+# the kernel after editing an exported cell).
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=nbs
+
+# PyTorch for the `torch` cells (chapter 20). A CPU wheel; not in `all` because of its size.
+torch: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
+
+# What CI checks besides the tests: mlp/ is what the notebooks export, notebooks are clean.
+check: $(STAMP)
+	$(BIN)/nbdev_export
+	@git diff --quiet HEAD -- mlp && test -z "$$(git status --porcelain -- mlp)" \
+	    || { echo "FAIL: mlp/ differs from what nbdev_export writes; run make export and commit mlp/"; git status --short -- mlp; exit 1; }
+	$(BIN)/nbdev_clean
+	@git diff --quiet HEAD -- nbs && test -z "$$(git status --porcelain -- nbs)" \
+	    || { echo "FAIL: notebooks are not clean; run .venv/bin/nbdev_clean and commit nbs/"; git status --short -- nbs; exit 1; }
+	@echo "mlp/ in sync with nbs/, notebooks clean"
+
+clean:
+	rm -rf book/_build book/api.md
