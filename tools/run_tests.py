@@ -50,23 +50,28 @@ def main():
     ap.add_argument("--flags", default=os.environ.get("MLP_FLAGS", ""), help="test flags to run, space separated")
     ap.add_argument("--nbs", default="nbs/*.ipynb", help="notebooks to test (glob)")
     ap.add_argument("--workers", type=int, default=int(os.environ.get("MLP_TEST_WORKERS", 2)))
-    ap.add_argument("--no-pytest", action="store_true")
-    ap.add_argument("pytest_args", nargs="*", help="extra arguments for pytest")
+    ap.add_argument("--no-pytest", action="store_true", help="notebooks only")
+    ap.add_argument("--no-notebooks", action="store_true", help="pytest only")
+    ap.add_argument("pytest_args", nargs="*", help="pytest paths and options (default: tests)")
     args = ap.parse_args()
 
-    files = sorted(p.resolve() for p in root.glob(args.nbs) if not p.name.startswith("."))
+    files = [] if args.no_notebooks else sorted(p.resolve() for p in root.glob(args.nbs) if not p.name.startswith("."))
     flags = args.flags.split()
-    print(f"testing {len(files)} notebooks (flags: {' '.join(flags) or 'none'}) with {args.workers} workers ...", flush=True)
-    t0 = time.time()
-    oks, times = run_notebooks(files, flags, args.workers) if files else ([], [])
-    for f, ok, t in zip(files, oks, times):
-        print(f"{'ok  ' if ok else 'FAIL'} {f.relative_to(root)} ({t:.1f} s)")
-    nb_pass, nb_fail = sum(oks), len(oks) - sum(oks)
-    print(f"notebooks: {nb_pass} passed, {nb_fail} failed in {time.time() - t0:.0f} s", flush=True)
+    nb_pass = nb_fail = 0
+    if not args.no_notebooks:
+        print(f"testing {len(files)} notebooks (flags: {' '.join(flags) or 'none'}) with {args.workers} workers ...", flush=True)
+        t0 = time.time()
+        oks, times = run_notebooks(files, flags, args.workers) if files else ([], [])
+        for f, ok, t in zip(files, oks, times):
+            print(f"{'ok  ' if ok else 'FAIL'} {f.relative_to(root)} ({t:.1f} s)")
+        nb_pass, nb_fail = sum(oks), len(oks) - sum(oks)
+        print(f"notebooks: {nb_pass} passed, {nb_fail} failed in {time.time() - t0:.0f} s", flush=True)
 
     py_pass = py_fail = py_skip = 0
-    if not args.no_pytest and (root / "tests").exists():
-        py_pass, py_fail, py_skip = run_pytest(["tests"], args.pytest_args)
+    paths = [a for a in args.pytest_args if not a.startswith("-")] or ["tests"]
+    opts = [a for a in args.pytest_args if a.startswith("-")]
+    if not args.no_pytest and all((root / p).exists() for p in paths):
+        py_pass, py_fail, py_skip = run_pytest(paths, opts)
     passed, failed = nb_pass + py_pass, nb_fail + py_fail
     print(f"{passed} passed, {failed} failed" + (f", {py_skip} skipped" if py_skip else ""))
     sys.exit(1 if failed else 0)
