@@ -7,7 +7,7 @@ __all__ = ['dense_backward']
 import numpy as np
 
 # %% ../nbs/05_backpropagation.ipynb #05c005
-def dense_backward(dZ, cache):
+def dense_backward(dZ, cache, need_dA_prev=True):
     """Backward pass of the dense product Z = W A_prev (+ b) over a mini-batch of m examples.
 
     dZ: (n_l, m), gradient of the SUM of per-example losses with respect to Z.
@@ -16,13 +16,16 @@ def dense_backward(dZ, cache):
     Returns (dA_prev, dW, db):
       dA_prev = W^T dZ            (n_{l-1}, m), still a gradient of the sum (no 1/m),
       dW      = dZ A_prev^T / m   (n_l, n_{l-1}), gradient of the mean cost J,
-      db      = sum_i dZ[:, i] / m (n_l, 1), or None when the layer has no bias."""
+      db      = sum_i dZ[:, i] / m (n_l, 1), or None when the layer has no bias.
+    need_dA_prev=False skips the product W^T dZ and returns None for dA_prev: the first layer's
+    dA_prev is a gradient with respect to the data, which training never uses."""
     A_prev, W, has_bias = cache
     m = A_prev.shape[1]
     if dZ.shape != (W.shape[0], m):
         raise ValueError(f"expected dZ of shape (n_l, m) = {(W.shape[0], m)} to match W {W.shape} "
                          f"and A_prev {A_prev.shape}, got dZ {dZ.shape}; "
                          "pass the dZ of the same layer whose forward cache this is")
-    dW = dZ @ A_prev.T / m   # the only place the 1/m of the mean cost enters
+    dW = dZ @ A_prev.T
+    dW /= m                  # the only place the 1/m of the mean cost enters (in place: no copy)
     db = dZ.sum(axis=1, keepdims=True) / m if has_bias else None
-    return W.T @ dZ, dW, db
+    return (W.T @ dZ if need_dA_prev else None), dW, db

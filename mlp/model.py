@@ -170,9 +170,13 @@ def fit(self, X, Y, validation_data=None):
     (accuracy, or MSE for regression) each epoch; early_stopping=True then stops after
     `patience` epochs without a lower validation cost and restores the best parameters.
     Calling fit again continues training from the current state."""
-    X, Y = self._inputs(X, Y)
-    m = X.shape[1]
+    X_checked, Y = self._inputs(X, Y)
+    m = X_checked.shape[1]
     check_minibatch_for_batchnorm(m, self.layers)
+    # One example per ROW, made once per fit: a mini-batch is then a gather of whole contiguous
+    # rows, where X[:, idx] would gather strided columns at every step (chapter 23).
+    X_rows, Y_rows = self._example_rows(X, X_checked), np.ascontiguousarray(Y.T)
+    del X_checked, Y   # a copy made by the checks is not kept for the whole of training
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise TypeError("validation_data must be a pair (X_val, Y_val) in the same layout as X, Y.")
@@ -186,7 +190,7 @@ def fit(self, X, Y, validation_data=None):
         if self.lr_schedule is not None: self.optimizer.lr = float(self.lr_schedule(self.n_epochs_trained_))
         total = 0.0
         for idx in minibatches(m, self.minibatch_size, self.rng, merge_single=has_bn):
-            J, grads = self._gradients(X[:, idx], Y[:, idx], bn_state=self.bn_state)
+            J, grads = self._gradients(X_rows[idx].T, Y_rows[idx].T, bn_state=self.bn_state)
             self.optimizer.step(self.parameters, grads)
             total += J * len(idx)
         epoch_cost = total / m
@@ -210,6 +214,14 @@ def fit(self, X, Y, validation_data=None):
                 self._restore(best[1]); self.stopped_epoch_ = self.n_epochs_trained_
                 break
     return self
+
+@patch_to(Multilayerperceptron)
+def _example_rows(self, X, X_checked):
+    """The validated inputs as (m, n_0), C-contiguous: row i is example i. When the caller's X is
+    already column-major in the model's dtype (`load_mnist`'s layout) its transpose IS that array,
+    so nothing is copied; otherwise one copy of the checked array."""
+    if type(X) is np.ndarray and X.dtype == self.dtype and X.T.flags.c_contiguous: return X.T
+    return np.ascontiguousarray(X_checked.T)
 
 @patch_to(Multilayerperceptron)
 def _epochs(self):

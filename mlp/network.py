@@ -82,6 +82,7 @@ def backward(Z_L, A_L, Y, caches, layers):
             dZ = activation_backward(dropout_backward(dA, drop_cache), act_cache)
         if bn_cache is not None:
             dZ, grads[f"dgamma{l}"], grads[f"dbeta{l}"] = batchnorm_backward(dZ, bn_cache)
-        dA, grads[f"dW{l}"], db = dense_backward(dZ, dense_cache)
+        # need_dA_prev: layer 1's dA_prev would be the gradient w.r.t. X, which nothing uses
+        dA, grads[f"dW{l}"], db = dense_backward(dZ, dense_cache, need_dA_prev=l > 1)
         if db is not None: grads[f"db{l}"] = db
     return grads

@@ -1,0 +1,353 @@
+"""How fast is it? Seconds per epoch of the book's MNIST network against PyTorch, Keras and
+scikit-learn, and against the time of its matrix products alone (the floor).
+
+    .venv/bin/python benchmarks/bench.py            # full run (~10 min on 2 shared cores)
+    .venv/bin/python benchmarks/bench.py --quick    # fewer epochs and repeats, a smoke test
+
+The network is the seed's: 784-128-64-10, BatchNorm on both hidden layers, ReLU, dropout with
+keep_prob 0.8, softmax + cross-entropy, Adam (lr 1e-3), float32, whole epochs of the 60,000 MNIST
+training images (`mlp.data.load_mnist`, MLP_DATA=../shared/data when present). Every framework
+trains the same layers on the same data, each in its own subprocess (so thread pools and peak
+memory are its own), with the thread count fixed; frameworks alternate (ours, torch, keras,
+sklearn, ours, ...) and the table reports the median epoch time over all timed epochs, after one
+warm-up epoch per run. scikit-learn's MLPClassifier has no BatchNorm or dropout: it trains the
+same sizes without them. Peers that are not installed are skipped with a note.
+
+Writes benchmarks/results.json (every measurement) and benchmarks/results.md (the table that
+chapter 23 shows). Speed is never asserted in the test suite; this script only reports.
+"""
+import argparse, json, os, platform, subprocess, sys, time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SIZES = [784, 128, 64, 10]
+KEEP_PROB, LR = 0.8, 1e-3
+LAYERS = [(784, False, "ReLu", 1), (128, True, "ReLu", KEEP_PROB), (64, True, "ReLu", KEEP_PROB),
+          (10, False, "softmax", 1)]
+PEERS = ("torch", "keras", "sklearn")
+TARGETS = {"torch": 0.7, "keras": 0.5, "sklearn": 1.0, "floor": 2.5, "float64": 2.2}
+# OpenBLAS overrides some machines set; they pick a slower kernel for a current NumPy.
+OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+# ----------------------------------------------------------------------------- worker side
+def _reset_peak():
+    "Reset the kernel's peak-RSS mark (Linux), so the peak measured is that of training."
+    try:
+        with open("/proc/self/clear_refs", "w") as f: f.write("5")
+        return True
+    except OSError:
+        return False
+
+def _peak_mb():
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"): return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+def _data(dtype="float32"):
+    "MNIST as the book loads it: X (784, m) column-major in [0, 1], integer labels."
+    import numpy as np
+    from mlp.data import load_mnist
+    X, y, X_test, y_test = load_mnist(dtype=np.dtype(dtype))
+    return X, y.astype(np.int64), X_test, y_test.astype(np.int64)
+
+def _blas():
+    from threadpoolctl import threadpool_info
+    return [{k: d.get(k) for k in ("internal_api", "version", "architecture", "num_threads", "threading_layer")}
+            for d in threadpool_info()]
+
+def _result(times, warmup, peak_ok, extra):
+    return dict(epoch_seconds=times[warmup:], warmup_seconds=times[:warmup], peak_rss_mb=_peak_mb(),
+                peak_is_training_only=peak_ok, **extra)
+
+def work_ours(bs, epochs, threads, dtype="float32"):
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+    from mlp.model import Multilayerperceptron
+    X, y, X_test, y_test = _data(dtype)
+    marks = []
+    def clock(epoch):            # lr_schedule is called at the start of every epoch: a free timer
+        marks.append(time.perf_counter()); return LR
+    with threadpool_limits(threads):
+        model = Multilayerperceptron(epoch=epochs + 1, lr=LR, layer_construct=LAYERS, minibatch_size=bs,
+                                     adam=True, seed=0, dtype=dtype, lr_schedule=clock)
+        peak_ok = _reset_peak()
+        model.fit(X, y)
+        marks.append(time.perf_counter())
+        acc = float((model.predict_class(X_test) == y_test).mean())
+        blas = _blas()
+    return _result(list(np.diff(marks)), 1, peak_ok, dict(test_accuracy=acc, blas=blas, dtype=dtype,
+                   final_cost=model.costs[-1]))
+
+def work_floor(bs, epochs, threads):
+    "The matrix products of one epoch alone, on arrays of the right shapes: no network can beat it."
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+    rng = np.random.default_rng(0)
+    m, dt = 60000, np.float32
+    X_rows = rng.random((m, SIZES[0]), dtype=dt)
+    W = [rng.standard_normal((SIZES[l + 1], SIZES[l])).astype(dt) for l in range(3)]
+    steps = [min(bs, m - s) for s in range(0, m, bs)]
+    times = []
+    with threadpool_limits(threads):
+        for _ in range(epochs + 1):
+            t = time.perf_counter()
+            for b in steps:
+                A = [X_rows[:b].T]                       # (784, b), a transposed view as in fit
+                for l in range(3): A.append(W[l] @ A[l])                  # forward: W A_prev
+                dZ = A[1:]
+                for l in range(3): dZ[l] @ A[l].T                         # backward: dZ A_prev^T
+                for l in (1, 2): W[l].T @ dZ[l]                           # backward: W^T dZ (not layer 1)
+            times.append(time.perf_counter() - t)
+        blas = _blas()
+    return _result(times, 1, False, dict(blas=blas, products_per_step=8))
+
+def work_torch(bs, epochs, threads):
+    import numpy as np, torch
+    from torch import nn
+    import torch.nn.functional as F
+    torch.set_num_threads(threads)
+    X, y, X_test, y_test = _data()
+    Xt, yt = torch.from_numpy(np.ascontiguousarray(X.T)), torch.from_numpy(y)
+    torch.manual_seed(0)
+    p = 1 - KEEP_PROB
+    model = nn.Sequential(nn.Linear(784, 128, bias=False), nn.BatchNorm1d(128, eps=1e-5, momentum=0.1),
+                          nn.ReLU(), nn.Dropout(p), nn.Linear(128, 64, bias=False),
+                          nn.BatchNorm1d(64, eps=1e-5, momentum=0.1), nn.ReLU(), nn.Dropout(p),
+                          nn.Linear(64, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=LR, betas=(0.9, 0.999), eps=1e-8)
+    m, times = Xt.shape[0], []
+    peak_ok = _reset_peak()
+    model.train()
+    for _ in range(epochs + 1):
+        t, total = time.perf_counter(), 0.0
+        perm = torch.randperm(m)
+        for s in range(0, m, bs):
+            idx = perm[s:s + bs]
+            opt.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(model(Xt[idx]), yt[idx])
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx)
+        times.append(time.perf_counter() - t)
+    model.eval()
+    with torch.no_grad():
+        acc = float((model(torch.from_numpy(np.ascontiguousarray(X_test.T))).argmax(1).numpy() == y_test).mean())
+    return _result(times, 1, peak_ok, dict(test_accuracy=acc, final_cost=total / m, version=torch.__version__,
+                   threads=torch.get_num_threads(), mode="eager"))
+
+def work_keras(bs, epochs, threads):
+    import numpy as np
+    import tensorflow as tf
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    import keras
+    X, y, X_test, y_test = _data()
+    Xr = np.ascontiguousarray(X.T)
+    keras.utils.set_random_seed(0)
+    L = keras.layers
+    model = keras.Sequential([keras.Input((784,)),
+        L.Dense(128, use_bias=False, kernel_initializer="he_normal"), L.BatchNormalization(momentum=0.9, epsilon=1e-5),
+        L.ReLU(), L.Dropout(1 - KEEP_PROB),
+        L.Dense(64, use_bias=False, kernel_initializer="he_normal"), L.BatchNormalization(momentum=0.9, epsilon=1e-5),
+        L.ReLU(), L.Dropout(1 - KEEP_PROB), L.Dense(10, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(LR, beta_1=0.9, beta_2=0.999, epsilon=1e-8),
+                  loss="sparse_categorical_crossentropy")
+    times = []
+    class Clock(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None): self.t = time.perf_counter()
+        def on_epoch_end(self, epoch, logs=None): times.append(time.perf_counter() - self.t)
+    peak_ok = _reset_peak()
+    hist = model.fit(Xr, y, batch_size=bs, epochs=epochs + 1, shuffle=True, verbose=0, callbacks=[Clock()])
+    acc = float((model.predict(np.ascontiguousarray(X_test.T), verbose=0, batch_size=1000).argmax(1) == y_test).mean())
+    return _result(times, 1, peak_ok, dict(test_accuracy=acc, final_cost=float(hist.history["loss"][-1]),
+                   version=f"keras {keras.__version__}, tensorflow {tf.__version__}",
+                   mode=f"model.fit (compiled tf.function, jit_compile={getattr(model, 'jit_compile', '?')})"))
+
+def work_sklearn(bs, epochs, threads):
+    import numpy as np, sklearn, warnings
+    from sklearn.neural_network import MLPClassifier
+    from threadpoolctl import threadpool_limits
+    X, y, X_test, y_test = _data()
+    Xr = np.ascontiguousarray(X.T)
+    clf = MLPClassifier(hidden_layer_sizes=(128, 64), activation="relu", solver="adam", alpha=0.0,
+                        batch_size=bs, learning_rate_init=LR, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+                        shuffle=True, random_state=0)
+    times = []
+    with threadpool_limits(threads), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        peak_ok = _reset_peak()
+        for _ in range(epochs + 1):        # partial_fit = one epoch of shuffled mini-batches
+            t = time.perf_counter()
+            clf.partial_fit(Xr, y, classes=np.arange(10))
+            times.append(time.perf_counter() - t)
+        acc = float((clf.predict(np.ascontiguousarray(X_test.T)) == y_test).mean())
+    return _result(times, 1, peak_ok, dict(test_accuracy=acc, final_cost=float(clf.loss_),
+                   version=sklearn.__version__, weights_dtype=str(clf.coefs_[0].dtype),
+                   note="no BatchNorm, no dropout (MLPClassifier has neither)"))
+
+WORKERS = {"ours": work_ours, "ours64": lambda bs, e, t: work_ours(bs, e, t, "float64"),
+           "floor": work_floor, "torch": work_torch, "keras": work_keras, "sklearn": work_sklearn}
+
+def worker_main(name, batches, epochs, threads):
+    out = {}
+    for bs in batches:
+        out[str(bs)] = WORKERS[name](bs, epochs, threads)
+    print("RESULT " + json.dumps(out))
+
+
+# ----------------------------------------------------------------------------- driver side
+def _available(name):
+    mod = {"torch": "torch", "keras": "keras", "sklearn": "sklearn"}.get(name)
+    if mod is None: return None
+    import importlib.util
+    if importlib.util.find_spec(mod) is None:
+        return f"{name}: not installed, skipped (pip install -e '.[compare]' torch==2.13.0)"
+    return None
+
+def _env(threads, keep_env):
+    env = dict(os.environ)
+    for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
+        env[k] = str(threads)
+    env["TF_NUM_INTEROP_THREADS"] = "1"
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    shared = ROOT.parent / "shared" / "data"
+    if "MLP_DATA" not in env and shared.is_dir(): env["MLP_DATA"] = str(shared)
+    if not keep_env:
+        for k in OPENBLAS_OVERRIDES: env.pop(k, None)
+    return env
+
+def run_worker(name, batches, epochs, threads, keep_env):
+    cmd = [sys.executable, __file__, "--worker", name, "--threads", str(threads), "--epochs", str(epochs),
+           "--batch", *map(str, batches)]
+    p = subprocess.run(cmd, capture_output=True, text=True, env=_env(threads, keep_env), timeout=3600)
+    for line in p.stdout.splitlines():
+        if line.startswith("RESULT "): return json.loads(line[7:]), None
+    return None, f"{name} failed (exit {p.returncode}): {p.stderr.strip().splitlines()[-1:] or p.stdout[-300:]}"
+
+def _load():
+    try: return os.getloadavg()
+    except OSError: return None
+
+def median(v):
+    v = sorted(v); n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+def summarize(runs, batches, threads_list, names):
+    "Median epoch seconds per (threads, batch, framework) and the ratios ours / peer."
+    rows = []
+    for th in threads_list:
+        for bs in batches:
+            row = dict(threads=th, batch=bs, seconds={}, n_epochs={}, peak_mb={}, accuracy={})
+            for name in names:
+                res = [r[str(bs)] for r in runs.get((name, th), []) if r and str(bs) in r]
+                ep = [t for r in res for t in r["epoch_seconds"]]
+                if not ep: continue
+                row["seconds"][name], row["n_epochs"][name] = median(ep), len(ep)
+                row["peak_mb"][name] = max(r["peak_rss_mb"] for r in res)
+                if "test_accuracy" in res[-1]: row["accuracy"][name] = res[-1]["test_accuracy"]
+            s, ours = row["seconds"], row["seconds"].get("ours")
+            row["ratios"] = {}
+            if ours:
+                for peer in ("torch", "keras", "sklearn", "floor"):
+                    if s.get(peer): row["ratios"][peer] = ours / s[peer]
+                if s.get("ours64"): row["ratios"]["float64"] = s["ours64"] / ours
+            rows.append(row)
+    return rows
+
+LABELS = {"ours": "ours float32", "ours64": "ours float64", "torch": "PyTorch eager", "keras": "Keras (TF)",
+          "sklearn": "sklearn MLP*", "floor": "matmul floor"}
+
+def markdown(rows, meta):
+    names = [n for n in ("ours", "ours64", "torch", "keras", "sklearn", "floor")
+             if any(n in r["seconds"] for r in rows)]
+    out = ["| threads | batch | " + " | ".join(LABELS[n] for n in names)
+           + " | ours/torch | ours/keras | ours/sklearn | ours/floor | f64/f32 |",
+           "|" + "---|" * (2 + len(names) + 5)]
+    for r in rows:
+        cells = [f"{r['seconds'][n]:.3f}" if n in r["seconds"] else "--" for n in names]
+        rat = []
+        for k in ("torch", "keras", "sklearn", "floor", "float64"):
+            v = r["ratios"].get(k)
+            rat.append("--" if v is None else f"{v:.2f} {'ok' if v <= TARGETS[k] else 'MISSED'}")
+        out.append(f"| {r['threads']} | {r['batch']} | " + " | ".join(cells) + " | " + " | ".join(rat) + " |")
+    mem = ["", "Peak resident memory during training (MB, whole process incl. the data and the library):", "",
+           "| threads | batch | " + " | ".join(LABELS[n] for n in names if n != "floor") + " |",
+           "|" + "---|" * (2 + len([n for n in names if n != "floor"]))]
+    for r in rows:
+        mem.append(f"| {r['threads']} | {r['batch']} | " + " | ".join(
+            f"{r['peak_mb'][n]:.0f}" if n in r["peak_mb"] else "--" for n in names if n != "floor") + " |")
+    acc = ["", "Test accuracy after the benchmark's epochs (a sanity check that every run trains):", "",
+           "| threads | batch | " + " | ".join(LABELS[n] for n in names if n != "floor") + " |",
+           "|" + "---|" * (2 + len([n for n in names if n != "floor"]))]
+    for r in rows:
+        acc.append(f"| {r['threads']} | {r['batch']} | " + " | ".join(
+            f"{100 * r['accuracy'][n]:.1f}%" if n in r["accuracy"] else "--" for n in names if n != "floor") + " |")
+    head = [f"Seconds per epoch (median of {meta['epochs']} timed epochs x {meta['repeats']} alternating runs, "
+            f"after a warm-up epoch), MNIST 60,000 images, 784-128-64-10, BatchNorm, keep_prob 0.8, Adam, float32.",
+            f"Targets: ours/torch <= {TARGETS['torch']}, ours/keras <= {TARGETS['keras']}, "
+            f"ours/sklearn <= {TARGETS['sklearn']}, ours/floor <= {TARGETS['floor']} (batch 256, 1 thread), "
+            f"float64/float32 <= {TARGETS['float64']}.", ""]
+    foot = ["", "*scikit-learn's MLPClassifier has no BatchNorm and no dropout: it trains the same sizes without them.",
+            f"Measured {meta['date']} on {meta['machine']}; load average {meta['load_before']} before, "
+            f"{meta['load_after']} after (the machine is shared: numbers are noisy). BLAS: {meta['blas']}."]
+    foot += [f"Note: {n}" for n in meta["notes"]]
+    return "\n".join(head + out + mem + acc + foot) + "\n"
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--batch", type=int, nargs="+", default=[64, 256])
+    ap.add_argument("--epochs", type=int, default=3, help="timed epochs per run (after one warm-up epoch)")
+    ap.add_argument("--repeats", type=int, default=2, help="alternating runs per framework")
+    ap.add_argument("--only", nargs="+", default=None, help="subset of: ours ours64 floor torch keras sklearn")
+    ap.add_argument("--quick", action="store_true", help="1 timed epoch, 1 run each: a smoke test")
+    ap.add_argument("--keep-openblas-env", action="store_true",
+                    help=f"keep {', '.join(OPENBLAS_OVERRIDES)} if set (default: unset them for the runs)")
+    ap.add_argument("--out", default=str(HERE / "results"), help="path prefix of the .json and .md written")
+    a = ap.parse_args()
+    if a.worker:
+        return worker_main(a.worker, a.batch, a.epochs, a.threads[0])
+    if a.quick: a.epochs, a.repeats = 1, 1
+    names = a.only or ["ours", "ours64", "floor", "torch", "keras", "sklearn"]
+    notes = [n for n in map(_available, names) if n]
+    names = [n for n in names if not _available(n)]
+    removed = [k for k in OPENBLAS_OVERRIDES if k in os.environ]
+    if removed and not a.keep_openblas_env:
+        notes.append(f"{' and '.join(removed)} unset for the benchmark runs (they select a slower OpenBLAS kernel)")
+    meta = dict(date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), epochs=a.epochs, repeats=a.repeats,
+                machine=f"{os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, Python {platform.python_version()}",
+                load_before=", ".join(f"{x:.1f}" for x in (_load() or ())), command=" ".join(sys.argv))
+    runs = {}
+    t0 = time.time()
+    for th in a.threads:
+        for rep in range(a.repeats):
+            for name in names:                       # alternate: ours, peers, ours, peers, ...
+                print(f"[{time.time() - t0:6.0f}s] threads={th} run {rep + 1}/{a.repeats}: {name} ...", flush=True)
+                res, err = run_worker(name, a.batch, a.epochs, th, a.keep_openblas_env)
+                if err: notes.append(err); print("   " + err, flush=True); continue
+                runs.setdefault((name, th), []).append(res)
+                print("   " + ", ".join(f"batch {bs}: " + " ".join(f"{t:.2f}" for t in r["epoch_seconds"]) + " s/epoch"
+                                        for bs, r in res.items()), flush=True)
+    meta["load_after"] = ", ".join(f"{x:.1f}" for x in (_load() or ()))
+    blas = next((r[str(a.batch[0])]["blas"] for (n, _), rs in runs.items() if n == "ours" for r in rs), [])
+    meta["blas"] = "; ".join(f"{b['internal_api']} {b['version']} ({b['architecture']}, {b['threading_layer']})"
+                             for b in blas) or "unknown"
+    meta["notes"] = notes
+    rows = summarize(runs, a.batch, a.threads, names)
+    md = markdown(rows, meta)
+    Path(a.out + ".json").write_text(json.dumps(dict(meta=meta, targets=TARGETS, table=rows,
+        runs={f"{n}@{t}threads": v for (n, t), v in runs.items()}), indent=1) + "\n")
+    Path(a.out + ".md").write_text(md)
+    print("\n" + md)
+    print(f"wrote {a.out}.json and {a.out}.md ({time.time() - t0:.0f} s)")
+
+if __name__ == "__main__":
+    main()
