@@ -4,11 +4,11 @@
 __all__ = ['BatchNormCache', 'batchnorm_forward', 'batchnorm_backward_graph', 'batchnorm_backward', 'update_running_stats',
            'batchnorm_inference']
 
-# %% ../nbs/07_batchnorm.ipynb #797401fa
+# %% ../nbs/07_batchnorm.ipynb #1305a11f
 from typing import NamedTuple
 import numpy as np
 
-# %% ../nbs/07_batchnorm.ipynb #8a26a8c9
+# %% ../nbs/07_batchnorm.ipynb #60e4bb67
 class BatchNormCache(NamedTuple):
     """What the backward pass needs from `batchnorm_forward` (n features, m examples).
 
@@ -23,7 +23,7 @@ class BatchNormCache(NamedTuple):
     Z_centered: np.ndarray | None = None
     eps: float = 1e-5
 
-# %% ../nbs/07_batchnorm.ipynb #d12daa12
+# %% ../nbs/07_batchnorm.ipynb #e636e724
 def _as_float_matrix(Z, name='Z'):
     "Z as a 2-D floating array (integers become float64); ValueError naming the shape otherwise."
     Z = np.asarray(Z)
@@ -40,7 +40,7 @@ def _check_column(v, n, name):
         raise ValueError(f"{name} must have shape ({n}, 1), one value per feature; got {shape}. "
                          f"Use np.ones(({n}, 1)) for gamma / running_var, np.zeros(({n}, 1)) for beta / running_mean.")
 
-# %% ../nbs/07_batchnorm.ipynb #06749ad0
+# %% ../nbs/07_batchnorm.ipynb #fb0fdaeb
 def batchnorm_forward(Z, gamma, beta, eps=1e-5):
     """Batch normalization in training mode, statistics over the examples (axis 1).
 
@@ -64,32 +64,35 @@ def batchnorm_forward(Z, gamma, beta, eps=1e-5):
     Z_hat = Zc * inv_std
     return gamma * Z_hat + beta, BatchNormCache(Z_hat, gamma, inv_std, mu, var, Zc, eps)
 
-# %% ../nbs/07_batchnorm.ipynb #eac2501e
+# %% ../nbs/07_batchnorm.ipynb #88ed715f
 def batchnorm_backward_graph(dZ_tilde, cache):
-    """BatchNorm backward, one node of the computational graph at a time.
+    """BatchNorm backward, one node of the computational graph at a time (the table above).
 
     dZ_tilde (n, m): gradient of the SUM of per-example losses w.r.t. the output. Returns
     dZ (n, m) in the same (sum) convention, and dgamma, dbeta (n, 1), gradients of the mean cost J."""
-    Z_hat, gamma, inv_std, mu, var, Zc, eps = cache
+    Z_hat, gamma, s, mu, var, Zc, eps = cache
     m = dZ_tilde.shape[1]
-    if Zc is None: Zc = Z_hat / inv_std
-    std = 1.0 / inv_std
-    # forward graph: mu -> Zc = Z - mu -> sq = Zc**2 -> var = mean(sq) -> std = sqrt(var + eps)
-    #                -> ivar = 1/std -> Z_hat = Zc * ivar -> Z_tilde = gamma * Z_hat + beta
+    if Zc is None: Zc = Z_hat / s
+    r = 1.0 / s
+    # node 8: Z_tilde = gamma * Z_hat + beta; gamma, beta are broadcast over examples: sum
     dbeta = dZ_tilde.sum(axis=1, keepdims=True)
     dgamma = (dZ_tilde * Z_hat).sum(axis=1, keepdims=True)
     dZ_hat = gamma * dZ_tilde
-    divar = (dZ_hat * Zc).sum(axis=1, keepdims=True)   # ivar is broadcast over examples: sum
-    dZc = dZ_hat * inv_std                              # first path into Zc
-    dstd = -divar / std**2
-    dvar = 0.5 * dstd / std
-    dsq = dvar / m * np.ones_like(Zc)                   # mean spreads evenly over the m examples
-    dZc = dZc + 2 * Zc * dsq                            # second path into Zc, through the variance
+    # node 7: Z_hat = Zc * s; s is broadcast: sum
+    ds = (dZ_hat * Zc).sum(axis=1, keepdims=True)
+    dZc = dZ_hat * s                          # first path into Zc
+    # node 6: s = 1 / r;  node 5: r = sqrt(var + eps)
+    dr = -ds / r**2
+    dvar = dr / (2 * r)
+    # node 4: var = mean(Q) spreads evenly over the m examples;  node 3: Q = Zc * Zc
+    dQ = dvar / m * np.ones_like(Zc)
+    dZc = dZc + 2 * Zc * dQ                   # second path into Zc, through the variance
+    # node 2: Zc = Z - mu;  node 1: mu = mean(Z)
     dmu = -dZc.sum(axis=1, keepdims=True)
-    dZ = dZc + dmu / m                                  # Z feeds Zc directly and through mu
+    dZ = dZc + dmu / m                        # Z feeds Zc directly and through mu
     return dZ, dgamma / m, dbeta / m
 
-# %% ../nbs/07_batchnorm.ipynb #c26b5ec6
+# %% ../nbs/07_batchnorm.ipynb #6c94f1fb
 def batchnorm_backward(dZ_tilde, cache):
     """BatchNorm backward in closed form (same result as `batchnorm_backward_graph`, fewer passes).
 
@@ -104,7 +107,7 @@ def batchnorm_backward(dZ_tilde, cache):
     dbeta = dZ_tilde.sum(axis=1, keepdims=True) / m
     return dZ, dgamma, dbeta
 
-# %% ../nbs/07_batchnorm.ipynb #2e99b6a4
+# %% ../nbs/07_batchnorm.ipynb #ae4a4d64
 def update_running_stats(running_mean, running_var, cache, momentum=0.9):
     """Exponential moving averages of the batch statistics, updated in place (Keras convention).
 
@@ -122,7 +125,7 @@ def update_running_stats(running_mean, running_var, cache, momentum=0.9):
         r *= momentum
         r += (1.0 - momentum) * batch
 
-# %% ../nbs/07_batchnorm.ipynb #86cab272
+# %% ../nbs/07_batchnorm.ipynb #85daf328
 def batchnorm_inference(Z, gamma, beta, running_mean, running_var, eps=1e-5):
     """BatchNorm at inference: normalize with the running statistics, so any m >= 1 works.
 
