@@ -4,11 +4,11 @@
 __all__ = ['BatchNormCache', 'batchnorm_forward', 'batchnorm_backward_graph', 'batchnorm_backward', 'update_running_stats',
            'batchnorm_inference']
 
-# %% ../nbs/07_batchnorm.ipynb #1305a11f
+# %% ../nbs/07_batchnorm.ipynb #07c005
 from typing import NamedTuple
 import numpy as np
 
-# %% ../nbs/07_batchnorm.ipynb #60e4bb67
+# %% ../nbs/07_batchnorm.ipynb #07c006
 class BatchNormCache(NamedTuple):
     """What the backward pass needs from `batchnorm_forward` (n features, m examples).
 
@@ -23,7 +23,7 @@ class BatchNormCache(NamedTuple):
     Z_centered: np.ndarray | None = None
     eps: float = 1e-5
 
-# %% ../nbs/07_batchnorm.ipynb #e636e724
+# %% ../nbs/07_batchnorm.ipynb #07c007
 def _as_float_matrix(Z, name='Z'):
     "Z as a 2-D floating array (integers become float64); ValueError naming the shape otherwise."
     Z = np.asarray(Z)
@@ -40,7 +40,7 @@ def _check_column(v, n, name):
         raise ValueError(f"{name} must have shape ({n}, 1), one value per feature; got {shape}. "
                          f"Use np.ones(({n}, 1)) for gamma / running_var, np.zeros(({n}, 1)) for beta / running_mean.")
 
-# %% ../nbs/07_batchnorm.ipynb #fb0fdaeb
+# %% ../nbs/07_batchnorm.ipynb #07c008
 def batchnorm_forward(Z, gamma, beta, eps=1e-5):
     """Batch normalization in training mode, statistics over the examples (axis 1).
 
@@ -64,7 +64,7 @@ def batchnorm_forward(Z, gamma, beta, eps=1e-5):
     Z_hat = Zc * inv_std
     return gamma * Z_hat + beta, BatchNormCache(Z_hat, gamma, inv_std, mu, var, Zc, eps)
 
-# %% ../nbs/07_batchnorm.ipynb #88ed715f
+# %% ../nbs/07_batchnorm.ipynb #07c012
 def batchnorm_backward_graph(dZ_tilde, cache):
     """BatchNorm backward, one node of the computational graph at a time (the table above).
 
@@ -92,7 +92,7 @@ def batchnorm_backward_graph(dZ_tilde, cache):
     dZ = dZc + dmu / m                        # Z feeds Zc directly and through mu
     return dZ, dgamma / m, dbeta / m
 
-# %% ../nbs/07_batchnorm.ipynb #6c94f1fb
+# %% ../nbs/07_batchnorm.ipynb #07c014
 def batchnorm_backward(dZ_tilde, cache):
     """BatchNorm backward in closed form (same result as `batchnorm_backward_graph`, fewer passes).
 
@@ -107,7 +107,7 @@ def batchnorm_backward(dZ_tilde, cache):
     dbeta = dZ_tilde.sum(axis=1, keepdims=True) / m
     return dZ, dgamma, dbeta
 
-# %% ../nbs/07_batchnorm.ipynb #ae4a4d64
+# %% ../nbs/07_batchnorm.ipynb #07c022
 def update_running_stats(running_mean, running_var, cache, momentum=0.9):
     """Exponential moving averages of the batch statistics, updated in place (Keras convention).
 
@@ -125,7 +125,7 @@ def update_running_stats(running_mean, running_var, cache, momentum=0.9):
         r *= momentum
         r += (1.0 - momentum) * batch
 
-# %% ../nbs/07_batchnorm.ipynb #85daf328
+# %% ../nbs/07_batchnorm.ipynb #07c023
 def batchnorm_inference(Z, gamma, beta, running_mean, running_var, eps=1e-5):
     """BatchNorm at inference: normalize with the running statistics, so any m >= 1 works.
 

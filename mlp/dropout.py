@@ -3,10 +3,10 @@
 # %% auto #0
 __all__ = ['dropout_forward', 'dropout_backward']
 
-# %% ../nbs/08_dropout.ipynb #c0fcb056
+# %% ../nbs/08_dropout.ipynb #08c005
 import numpy as np
 
-# %% ../nbs/08_dropout.ipynb #269886a7
+# %% ../nbs/08_dropout.ipynb #08c006
 def dropout_forward(A, keep_prob, rng=None, mask=None):
     """Inverted dropout: keep each unit with probability keep_prob, scale kept ones by 1/keep_prob.
 
@@ -40,7 +40,7 @@ def dropout_forward(A, keep_prob, rng=None, mask=None):
     scaled = mask.astype(dt) / dt.type(keep_prob)
     return A * scaled, scaled
 
-# %% ../nbs/08_dropout.ipynb #6a5cc332
+# %% ../nbs/08_dropout.ipynb #08c007
 def dropout_backward(dA_out, cache):
     """Gradient through inverted dropout: dA (n, m) = dA_out * scaled mask (unchanged if cache is None)."""
     return dA_out if cache is None else dA_out * cache

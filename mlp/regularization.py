@@ -3,10 +3,10 @@
 # %% auto #0
 __all__ = ['l2_cost', 'add_l2_gradients']
 
-# %% ../nbs/09_l2_regularization.ipynb #ad9d809b
+# %% ../nbs/09_l2_regularization.ipynb #09c004
 import numpy as np
 
-# %% ../nbs/09_l2_regularization.ipynb #af6603a4
+# %% ../nbs/09_l2_regularization.ipynb #09c005
 def _check_lamda_m(lamda, m):
     "lamda a real number >= 0, m a positive int (bool is neither): TypeError / ValueError otherwise."
     if isinstance(lamda, bool) or not isinstance(lamda, (int, float, np.integer, np.floating)):
@@ -19,7 +19,7 @@ def _check_lamda_m(lamda, m):
     if m < 1:
         raise ValueError(f"m must be >= 1, the number of examples in the batch; got {m}.")
 
-# %% ../nbs/09_l2_regularization.ipynb #907a79e9
+# %% ../nbs/09_l2_regularization.ipynb #09c006
 def l2_cost(params, lamda, m):
     """The L2 term of the cost: (lamda / 2m) * sum of squared entries of every weight matrix.
 
@@ -29,7 +29,7 @@ def l2_cost(params, lamda, m):
     total = sum(float(np.sum(np.square(W, dtype=np.float64))) for k, W in params.items() if k.startswith('W'))
     return float(lamda) / (2 * m) * total
 
-# %% ../nbs/09_l2_regularization.ipynb #484b7f4f
+# %% ../nbs/09_l2_regularization.ipynb #09c007
 def add_l2_gradients(grads, params, lamda, m):
     """Add the L2 term's gradient (lamda / m) * W to grads['dW*'] for every 'W*' in params.
 
