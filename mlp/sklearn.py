@@ -3,7 +3,7 @@
 # %% auto #0
 __all__ = ['MLPClassifier', 'MLPRegressor']
 
-# %% ../nbs/21_sklearn.ipynb #9e85d2ad
+# %% ../nbs/21_sklearn.ipynb #c35fa9b3
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.utils.multiclass import check_classification_targets
@@ -18,18 +18,19 @@ import numpy as np
 from .model import Multilayerperceptron
 from .data import to_columns
 
-# %% ../nbs/21_sklearn.ipynb #d9947661
+# %% ../nbs/21_sklearn.ipynb #a2fe3ad4
 def _is_int(v): return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
 
 def _hidden_sizes(sizes):
     "hidden_layer_sizes (an int, or a sequence of positive ints; () for none) -> list of ints."
+    given = sizes
     if _is_int(sizes): sizes = [sizes]
-    try: sizes = list(sizes)
+    try: sizes = None if isinstance(sizes, str) else list(sizes)
     except TypeError: sizes = None
     if sizes is None or not all(_is_int(h) and h >= 1 for h in sizes):
         raise ValueError("hidden_layer_sizes must be a tuple of positive ints, one width per "
                          "hidden layer, e.g. (64, 32), or () for no hidden layer; "
-                         f"got {sizes!r}.")
+                         f"got {given!r}.")
     return [int(h) for h in sizes]
 
 def _seed(random_state):
@@ -43,9 +44,9 @@ def _seed(random_state):
     raise ValueError("random_state must be None, a non-negative int, or a numpy Generator / "
                      f"RandomState; got {random_state!r}. Pass e.g. random_state=0.")
 
-# %% ../nbs/21_sklearn.ipynb #3bfbbccf
+# %% ../nbs/21_sklearn.ipynb #d6e46b5f
 class _MLPEstimator(BaseEstimator):
-    "Hyperparameters, model construction and the (samples, features) boundary, shared by both estimators."
+    "Hyperparameters, model building and the (samples, features) boundary of both estimators."
 
     def __init__(self, hidden_layer_sizes=(64, 32), batchnorm=True, keep_prob=1.0,
                  activation="ReLu", lr=0.01, epochs=20, minibatch_size=64, optimizer="adam",
@@ -80,7 +81,9 @@ class _MLPEstimator(BaseEstimator):
         return Multilayerperceptron(
             layer_construct=layers, epoch=int(self.epochs), lr=self.lr,
             minibatch_size=self.minibatch_size, adam=self.optimizer == "adam",
-            Regularization=bool(self.lamda != 0), lamda=self.lamda,
+            # lamda == 0 switches L2 off; anything else, valid or not, goes to the model's checks
+            Regularization=not (isinstance(self.lamda, numbers.Real) and self.lamda == 0),
+            lamda=self.lamda,
             seed=_seed(self.random_state))
 
     def _fit_model(self, X, Y, n_outputs, output_activation):
@@ -99,7 +102,7 @@ class _MLPEstimator(BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return self.model_.predict(to_columns(X)).T
 
-# %% ../nbs/21_sklearn.ipynb #c4bee2e4
+# %% ../nbs/21_sklearn.ipynb #391b9e77
 class MLPClassifier(ClassifierMixin, _MLPEstimator):
     """The book's multilayer perceptron as a scikit-learn classifier.
 
@@ -131,7 +134,7 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
         P = self.predict_proba(X)  # before touching classes_: unfitted -> NotFittedError
         return self.classes_[np.argmax(P, axis=1)]
 
-# %% ../nbs/21_sklearn.ipynb #1b419566
+# %% ../nbs/21_sklearn.ipynb #c67119c4
 class MLPRegressor(RegressorMixin, _MLPEstimator):
     """The book's multilayer perceptron as a scikit-learn regressor: Linear outputs, squared error.
 
@@ -141,7 +144,7 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
     out_activation_, loss_curve_, n_iter_."""
 
     def fit(self, X, y):
-        "Train a new network on X (n_samples, n_features) and y (n_samples[, n_outputs]); returns self."
+        "Train a new network on X (n_samples, n_features), y (n_samples[, n_outputs]); return self."
         X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
         self._y_was_1d = y.ndim == 1
         Y = to_columns(y)  # (n_outputs, n_samples); (1, n_samples) for a 1-D y
