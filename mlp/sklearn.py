@@ -3,7 +3,7 @@
 # %% auto #0
 __all__ = ['MLPClassifier', 'MLPRegressor']
 
-# %% ../nbs/21_sklearn.ipynb #c35fa9b3
+# %% ../nbs/21_sklearn.ipynb #21c007
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.utils.multiclass import check_classification_targets
@@ -18,7 +18,7 @@ import numpy as np
 from .model import Multilayerperceptron
 from .data import to_columns
 
-# %% ../nbs/21_sklearn.ipynb #a2fe3ad4
+# %% ../nbs/21_sklearn.ipynb #21c009
 def _is_int(v): return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
 
 def _hidden_sizes(sizes):
@@ -44,7 +44,7 @@ def _seed(random_state):
     raise ValueError("random_state must be None, a non-negative int, or a numpy Generator / "
                      f"RandomState; got {random_state!r}. Pass e.g. random_state=0.")
 
-# %% ../nbs/21_sklearn.ipynb #d6e46b5f
+# %% ../nbs/21_sklearn.ipynb #21c011
 class _MLPEstimator(BaseEstimator):
     "Hyperparameters, model building and the (samples, features) boundary of both estimators."
 
@@ -102,7 +102,7 @@ class _MLPEstimator(BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return self.model_.predict(to_columns(X)).T
 
-# %% ../nbs/21_sklearn.ipynb #391b9e77
+# %% ../nbs/21_sklearn.ipynb #21c013
 class MLPClassifier(ClassifierMixin, _MLPEstimator):
     """The book's multilayer perceptron as a scikit-learn classifier.
 
@@ -134,7 +134,7 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
         P = self.predict_proba(X)  # before touching classes_: unfitted -> NotFittedError
         return self.classes_[np.argmax(P, axis=1)]
 
-# %% ../nbs/21_sklearn.ipynb #c67119c4
+# %% ../nbs/21_sklearn.ipynb #21c014
 class MLPRegressor(RegressorMixin, _MLPEstimator):
     """The book's multilayer perceptron as a scikit-learn regressor: Linear outputs, squared error.
 
