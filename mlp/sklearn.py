@@ -6,8 +6,8 @@ __all__ = ['MLPClassifier', 'MLPRegressor']
 # %% ../nbs/21_sklearn.ipynb #21c007
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-    from sklearn.utils.multiclass import check_classification_targets
-    from sklearn.utils.validation import check_is_fitted, validate_data
+    from sklearn.utils.multiclass import check_classification_targets, type_of_target
+    from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 except ImportError as e:  # the rest of mlp needs NumPy only, so only this module fails
     raise ImportError(
         "mlp.sklearn adapts the book's model to scikit-learn and needs scikit-learn >= 1.6, "
@@ -106,16 +106,28 @@ class _MLPEstimator(BaseEstimator):
 class MLPClassifier(ClassifierMixin, _MLPEstimator):
     """The book's multilayer perceptron as a scikit-learn classifier.
 
-    X: (n_samples, n_features) numbers; y: (n_samples,) labels of any type (ints, strings).
-    Two classes: one sigmoid unit, binary cross-entropy; k > 2: k softmax units, categorical
-    cross-entropy. Hyperparameters and their mapping: see chapter 21's table.
+    X: (n_samples, n_features) numbers. y: (n_samples,) labels of any type (ints, strings):
+    two classes give one sigmoid unit (binary cross-entropy), k > 2 give k softmax units
+    (categorical cross-entropy); or a 0/1 indicator matrix (n_samples, n_labels) for
+    multi-label data: one sigmoid unit per label. Hyperparameters: see chapter 21's table.
     Learned: classes_, n_features_in_, model_ (the Multilayerperceptron), out_activation_,
     loss_curve_ (training cost per epoch), n_iter_ (epochs trained)."""
 
     def fit(self, X, y):
-        "Train a new network on X (n_samples, n_features) and labels y (n_samples,); returns self."
-        X, y = validate_data(self, X, y, dtype=np.float64)
+        "Train a new network on X (n_samples, n_features) and labels y; returns self."
+        X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True)
+        if y.ndim == 2 and y.shape[1] == 1: y = column_or_1d(y, warn=True)  # a column of labels
         check_classification_targets(y)
+        self._multilabel = y.ndim == 2
+        if self._multilabel:
+            if type_of_target(y) != "multilabel-indicator":
+                raise ValueError(
+                    f"a 2-D y must be a 0/1 indicator matrix (n_samples, n_labels) for multi-label "
+                    f"data; got shape {y.shape} with values {np.unique(y)[:5]}. For one label per "
+                    f"sample pass a 1-D y; for several multi-class targets use "
+                    f"sklearn.multioutput.MultiOutputClassifier.")
+            self.classes_ = np.arange(y.shape[1])  # label j is column j, as in scikit-learn
+            return self._fit_model(X, to_columns(y), y.shape[1], "sigmoid")
         self.classes_, c = np.unique(y, return_inverse=True)  # c: index of each label in classes_
         k = len(self.classes_)
         if k < 2:
@@ -125,14 +137,22 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
         return self._fit_model(X, c, k, "softmax")
 
     def predict_proba(self, X):
-        "Class probabilities (n_samples, n_classes); column j is P(classes_[j]), rows sum to 1."
+        """Probabilities (n_samples, n_classes), column j for classes_[j]; rows sum to 1, except
+        for multi-label data, where column j is P(label j) on its own."""
         A = self._outputs(X)
         return np.hstack([1 - A, A]) if A.shape[1] == 1 else A
 
     def predict(self, X):
-        "Most probable label for each sample, (n_samples,), values from classes_."
+        """Labels (n_samples,) from classes_: the most probable class; for multi-label data a 0/1
+        matrix (n_samples, n_labels), each label where its probability is at least 0.5."""
         P = self.predict_proba(X)  # before touching classes_: unfitted -> NotFittedError
+        if self._multilabel: return (P >= 0.5).astype(np.int64)
         return self.classes_[np.argmax(P, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True  # y may be a 0/1 indicator matrix
+        return tags
 
 # %% ../nbs/21_sklearn.ipynb #21c014
 class MLPRegressor(RegressorMixin, _MLPEstimator):
