@@ -61,9 +61,16 @@ def _blas():
     return [{k: d.get(k) for k in ("internal_api", "version", "architecture", "num_threads", "threading_layer")}
             for d in threadpool_info()]
 
-def _result(times, warmup, peak_ok, extra):
-    return dict(epoch_seconds=times[warmup:], warmup_seconds=times[:warmup], peak_rss_mb=_peak_mb(),
-                peak_is_training_only=peak_ok, **extra)
+def _now():
+    "(wall-clock, CPU time of this process): on a shared machine the CPU time is the steadier one."
+    return time.perf_counter(), time.process_time()
+
+def _result(marks, warmup, peak_ok, extra):
+    "Per-epoch wall and CPU seconds from consecutive (wall, cpu) marks; the first `warmup` dropped."
+    wall = [b[0] - a[0] for a, b in zip(marks, marks[1:])]
+    cpu = [b[1] - a[1] for a, b in zip(marks, marks[1:])]
+    return dict(epoch_seconds=wall[warmup:], epoch_cpu_seconds=cpu[warmup:], warmup_seconds=wall[:warmup],
+                peak_rss_mb=_peak_mb(), peak_is_training_only=peak_ok, **extra)
 
 def work_ours(bs, epochs, threads, dtype="float32"):
     import numpy as np
@@ -72,16 +79,16 @@ def work_ours(bs, epochs, threads, dtype="float32"):
     X, y, X_test, y_test = _data(dtype)
     marks = []
     def clock(epoch):            # lr_schedule is called at the start of every epoch: a free timer
-        marks.append(time.perf_counter()); return LR
+        marks.append(_now()); return LR
     with threadpool_limits(threads):
         model = Multilayerperceptron(epoch=epochs + 1, lr=LR, layer_construct=LAYERS, minibatch_size=bs,
                                      adam=True, seed=0, dtype=dtype, lr_schedule=clock)
         peak_ok = _reset_peak()
         model.fit(X, y)
-        marks.append(time.perf_counter())
+        marks.append(_now())
         acc = float((model.predict_class(X_test) == y_test).mean())
         blas = _blas()
-    return _result(list(np.diff(marks)), 1, peak_ok, dict(test_accuracy=acc, blas=blas, dtype=dtype,
+    return _result(marks, 1, peak_ok, dict(test_accuracy=acc, blas=blas, dtype=dtype,
                    final_cost=model.costs[-1]))
 
 def work_floor(bs, epochs, threads):
@@ -93,19 +100,18 @@ def work_floor(bs, epochs, threads):
     X_rows = rng.random((m, SIZES[0]), dtype=dt)
     W = [rng.standard_normal((SIZES[l + 1], SIZES[l])).astype(dt) for l in range(3)]
     steps = [min(bs, m - s) for s in range(0, m, bs)]
-    times = []
+    marks = [_now()]
     with threadpool_limits(threads):
         for _ in range(epochs + 1):
-            t = time.perf_counter()
             for b in steps:
                 A = [X_rows[:b].T]                       # (784, b), a transposed view as in fit
                 for l in range(3): A.append(W[l] @ A[l])                  # forward: W A_prev
                 dZ = A[1:]
                 for l in range(3): dZ[l] @ A[l].T                         # backward: dZ A_prev^T
                 for l in (1, 2): W[l].T @ dZ[l]                           # backward: W^T dZ (not layer 1)
-            times.append(time.perf_counter() - t)
+            marks.append(_now())
         blas = _blas()
-    return _result(times, 1, False, dict(blas=blas, products_per_step=8))
+    return _result(marks, 1, False, dict(blas=blas, products_per_step=8))
 
 def work_torch(bs, epochs, threads):
     import numpy as np, torch
@@ -121,11 +127,12 @@ def work_torch(bs, epochs, threads):
                           nn.BatchNorm1d(64, eps=1e-5, momentum=0.1), nn.ReLU(), nn.Dropout(p),
                           nn.Linear(64, 10))
     opt = torch.optim.Adam(model.parameters(), lr=LR, betas=(0.9, 0.999), eps=1e-8)
-    m, times = Xt.shape[0], []
+    m = Xt.shape[0]
     peak_ok = _reset_peak()
     model.train()
+    marks = [_now()]
     for _ in range(epochs + 1):
-        t, total = time.perf_counter(), 0.0
+        total = 0.0
         perm = torch.randperm(m)
         for s in range(0, m, bs):
             idx = perm[s:s + bs]
@@ -134,11 +141,11 @@ def work_torch(bs, epochs, threads):
             loss.backward()
             opt.step()
             total += loss.item() * len(idx)
-        times.append(time.perf_counter() - t)
+        marks.append(_now())
     model.eval()
     with torch.no_grad():
         acc = float((model(torch.from_numpy(np.ascontiguousarray(X_test.T))).argmax(1).numpy() == y_test).mean())
-    return _result(times, 1, peak_ok, dict(test_accuracy=acc, final_cost=total / m, version=torch.__version__,
+    return _result(marks, 1, peak_ok, dict(test_accuracy=acc, final_cost=total / m, version=torch.__version__,
                    threads=torch.get_num_threads(), mode="eager"))
 
 def work_keras(bs, epochs, threads):
@@ -158,14 +165,14 @@ def work_keras(bs, epochs, threads):
         L.ReLU(), L.Dropout(1 - KEEP_PROB), L.Dense(10, activation="softmax")])
     model.compile(optimizer=keras.optimizers.Adam(LR, beta_1=0.9, beta_2=0.999, epsilon=1e-8),
                   loss="sparse_categorical_crossentropy")
-    times = []
-    class Clock(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None): self.t = time.perf_counter()
-        def on_epoch_end(self, epoch, logs=None): times.append(time.perf_counter() - self.t)
+    marks = []
+    class Clock(keras.callbacks.Callback):       # epoch boundaries: begin of each, end of the last
+        def on_epoch_begin(self, epoch, logs=None): marks.append(_now())
+        def on_train_end(self, logs=None): marks.append(_now())
     peak_ok = _reset_peak()
     hist = model.fit(Xr, y, batch_size=bs, epochs=epochs + 1, shuffle=True, verbose=0, callbacks=[Clock()])
     acc = float((model.predict(np.ascontiguousarray(X_test.T), verbose=0, batch_size=1000).argmax(1) == y_test).mean())
-    return _result(times, 1, peak_ok, dict(test_accuracy=acc, final_cost=float(hist.history["loss"][-1]),
+    return _result(marks, 1, peak_ok, dict(test_accuracy=acc, final_cost=float(hist.history["loss"][-1]),
                    version=f"keras {keras.__version__}, tensorflow {tf.__version__}",
                    mode=f"model.fit (compiled tf.function, jit_compile={getattr(model, 'jit_compile', '?')})"))
 
@@ -178,16 +185,15 @@ def work_sklearn(bs, epochs, threads):
     clf = MLPClassifier(hidden_layer_sizes=(128, 64), activation="relu", solver="adam", alpha=0.0,
                         batch_size=bs, learning_rate_init=LR, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                         shuffle=True, random_state=0)
-    times = []
     with threadpool_limits(threads), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         peak_ok = _reset_peak()
+        marks = [_now()]
         for _ in range(epochs + 1):        # partial_fit = one epoch of shuffled mini-batches
-            t = time.perf_counter()
             clf.partial_fit(Xr, y, classes=np.arange(10))
-            times.append(time.perf_counter() - t)
+            marks.append(_now())
         acc = float((clf.predict(np.ascontiguousarray(X_test.T)) == y_test).mean())
-    return _result(times, 1, peak_ok, dict(test_accuracy=acc, final_cost=float(clf.loss_),
+    return _result(marks, 1, peak_ok, dict(test_accuracy=acc, final_cost=float(clf.loss_),
                    version=sklearn.__version__, weights_dtype=str(clf.coefs_[0].dtype),
                    note="no BatchNorm, no dropout (MLPClassifier has neither)"))
 
@@ -244,39 +250,49 @@ def summarize(runs, batches, threads_list, names):
     rows = []
     for th in threads_list:
         for bs in batches:
-            row = dict(threads=th, batch=bs, seconds={}, n_epochs={}, peak_mb={}, accuracy={})
+            row = dict(threads=th, batch=bs, seconds={}, cpu_seconds={}, n_epochs={}, peak_mb={}, accuracy={})
             for name in names:
                 res = [r[str(bs)] for r in runs.get((name, th), []) if r and str(bs) in r]
                 ep = [t for r in res for t in r["epoch_seconds"]]
                 if not ep: continue
                 row["seconds"][name], row["n_epochs"][name] = median(ep), len(ep)
+                row["cpu_seconds"][name] = median([t for r in res for t in r["epoch_cpu_seconds"]])
                 row["peak_mb"][name] = max(r["peak_rss_mb"] for r in res)
                 if "test_accuracy" in res[-1]: row["accuracy"][name] = res[-1]["test_accuracy"]
-            s, ours = row["seconds"], row["seconds"].get("ours")
-            row["ratios"] = {}
-            if ours:
+            for key, s in (("ratios", row["seconds"]), ("cpu_ratios", row["cpu_seconds"])):
+                row[key], ours = {}, s.get("ours")
+                if not ours: continue
                 for peer in ("torch", "keras", "sklearn", "floor"):
-                    if s.get(peer): row["ratios"][peer] = ours / s[peer]
-                if s.get("ours64"): row["ratios"]["float64"] = s["ours64"] / ours
+                    if s.get(peer): row[key][peer] = ours / s[peer]
+                if s.get("ours64"): row[key]["float64"] = s["ours64"] / ours
             rows.append(row)
     return rows
 
 LABELS = {"ours": "ours float32", "ours64": "ours float64", "torch": "PyTorch eager", "keras": "Keras (TF)",
           "sklearn": "sklearn MLP*", "floor": "matmul floor"}
 
-def markdown(rows, meta):
-    names = [n for n in ("ours", "ours64", "torch", "keras", "sklearn", "floor")
-             if any(n in r["seconds"] for r in rows)]
+def _table(rows, names, sec, rat_key, only=None):
     out = ["| threads | batch | " + " | ".join(LABELS[n] for n in names)
            + " | ours/torch | ours/keras | ours/sklearn | ours/floor | f64/f32 |",
            "|" + "---|" * (2 + len(names) + 5)]
     for r in rows:
-        cells = [f"{r['seconds'][n]:.3f}" if n in r["seconds"] else "--" for n in names]
+        if only and r["threads"] not in only: continue
+        cells = [f"{r[sec][n]:.3f}" if n in r[sec] else "--" for n in names]
         rat = []
         for k in ("torch", "keras", "sklearn", "floor", "float64"):
-            v = r["ratios"].get(k)
+            v = r[rat_key].get(k)
             rat.append("--" if v is None else f"{v:.2f} {'ok' if v <= TARGETS[k] else 'MISSED'}")
         out.append(f"| {r['threads']} | {r['batch']} | " + " | ".join(cells) + " | " + " | ".join(rat) + " |")
+    return out
+
+def markdown(rows, meta):
+    names = [n for n in ("ours", "ours64", "torch", "keras", "sklearn", "floor")
+             if any(n in r["seconds"] for r in rows)]
+    out = _table(rows, names, "seconds", "ratios")
+    out += ["", "CPU seconds per epoch (this process's CPU time, median; 1 thread only, where it is comparable: "
+            "it does not count time spent waiting for a core on a busy machine, but does count any helper "
+            "threads a framework runs beside the training thread):", ""]
+    out += _table(rows, names, "cpu_seconds", "cpu_ratios", only={1})
     mem = ["", "Peak resident memory during training (MB, whole process incl. the data and the library):", "",
            "| threads | batch | " + " | ".join(LABELS[n] for n in names if n != "floor") + " |",
            "|" + "---|" * (2 + len([n for n in names if n != "floor"]))]
@@ -289,7 +305,7 @@ def markdown(rows, meta):
     for r in rows:
         acc.append(f"| {r['threads']} | {r['batch']} | " + " | ".join(
             f"{100 * r['accuracy'][n]:.1f}%" if n in r["accuracy"] else "--" for n in names if n != "floor") + " |")
-    head = [f"Seconds per epoch (median of {meta['epochs']} timed epochs x {meta['repeats']} alternating runs, "
+    head = [f"Wall-clock seconds per epoch (median of {meta['epochs']} timed epochs x {meta['repeats']} alternating runs, "
             f"after a warm-up epoch), MNIST 60,000 images, 784-128-64-10, BatchNorm, keep_prob 0.8, Adam, float32.",
             f"Targets: ours/torch <= {TARGETS['torch']}, ours/keras <= {TARGETS['keras']}, "
             f"ours/sklearn <= {TARGETS['sklearn']}, ours/floor <= {TARGETS['floor']} (batch 256, 1 thread), "
