@@ -57,8 +57,9 @@ def parse_idx(buffer) -> np.ndarray:
         raise ValueError(f"an IDX file starts with a 4-byte magic number, got only {len(buf)} "
                          "bytes: the file is truncated or not an IDX file.")
     if buf[0] != 0 or buf[1] != 0:
-        raise ValueError(f"not an IDX file: its first two bytes must be zero, got {buf[:4].hex(' ')}. "
-                         "If it is gzip-compressed, use read_idx, which decompresses it.")
+        raise ValueError(f"not an IDX file: its first two bytes must be zero, got "
+                         f"{buf[:4].hex(' ')}. If it is gzip-compressed, use read_idx, "
+                         "which decompresses it.")
     code, ndim = buf[2], buf[3]
     if code not in IDX_DTYPES:
         raise ValueError(f"unknown IDX type code 0x{code:02X}; expected one of "
@@ -71,21 +72,23 @@ def parse_idx(buffer) -> np.ndarray:
     dtype, n = IDX_DTYPES[code], math.prod(shape)
     if len(buf) - header != n * dtype.itemsize:
         raise ValueError(f"the IDX header promises shape {shape} of {dtype.name} "
-                         f"({n * dtype.itemsize} bytes of data) but {len(buf) - header} bytes follow "
-                         "it: the file is truncated or corrupted; delete it and fetch it again.")
-    # astype copies: the result is writable and in the machine's own byte order
-    return np.frombuffer(buf, dtype, count=n, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+                         f"({n * dtype.itemsize} bytes of data) but {len(buf) - header} bytes "
+                         "follow it: the file is truncated or corrupted; delete it and fetch "
+                         "it again.")
+    a = np.frombuffer(buf, dtype, count=n, offset=header).reshape(shape)
+    return a.astype(dtype.newbyteorder("="))  # a writable copy in the machine's byte order
 
 
 def read_idx(path) -> np.ndarray:
-    """Read an IDX file, gzip-compressed (as MNIST is distributed) or not. Returns parse_idx's array."""
+    """Read an IDX file, gzip-compressed (as MNIST is distributed) or not.
+    Returns parse_idx's array."""
     path = Path(path)
     raw = path.read_bytes()
     try:
         if raw[:2] == b"\x1f\x8b":  # gzip's magic number
             raw = gzip.decompress(raw)
         return parse_idx(raw)
-    except (ValueError, EOFError, OSError) as e:  # BadGzipFile is an OSError, zlib.error a ValueError-like
+    except (ValueError, EOFError, OSError) as e:  # gzip.BadGzipFile is an OSError
         raise ValueError(f"{path}: {e}") from None
     except Exception as e:
         raise ValueError(f"{path}: cannot decompress ({e}); the file is corrupted.") from None
@@ -101,7 +104,8 @@ def write_idx(path, array) -> Path:
         raise TypeError(f"IDX stores uint8, int8, int16, int32, float32 or float64; got {a.dtype}. "
                         "Convert the array with .astype(...) first.")
     if a.ndim > 255 or any(s >= 2**32 for s in a.shape):
-        raise ValueError(f"IDX cannot describe shape {a.shape} (at most 255 dimensions below 2**32).")
+        raise ValueError(f"IDX cannot describe shape {a.shape} (at most 255 dimensions, "
+                         "each below 2**32).")
     data = (bytes([0, 0, code, a.ndim]) + np.asarray(a.shape, ">u4").tobytes()
             + np.ascontiguousarray(a, IDX_DTYPES[code]).tobytes())
     path = Path(path)
@@ -162,7 +166,8 @@ def download_file(urls, dest, md5: str, timeout: float = 30.0) -> Path:
         try:
             h = hashlib.md5()
             request = urllib.request.Request(url, headers={"User-Agent": "mlp-book"})
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as response:
+            with (os.fdopen(fd, "wb") as out,
+                  urllib.request.urlopen(request, timeout=timeout) as response):
                 while chunk := response.read(1 << 16):
                     out.write(chunk)
                     h.update(chunk)
@@ -175,18 +180,20 @@ def download_file(urls, dest, md5: str, timeout: float = 30.0) -> Path:
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-    raise DownloadError(f"could not download {dest.name}; every source failed:\n  " + "\n  ".join(failures))
+    raise DownloadError(f"could not download {dest.name}; every source failed:\n  "
+                        + "\n  ".join(failures))
 
 # %% ../nbs/16_data.ipynb #c013
 def mnist_paths(data_dir=None, cache_dir=None, download: bool = True) -> dict[str, Path]:
-    """Find, or download, the four MNIST files; returns {file name: path}, every file checksum-verified.
+    """Find, or download, the four MNIST files; returns {file name: path}, each one verified.
 
     Looks in `data_dir`/mnist/ (default: $MLP_DATA/mnist/), then in `cache_dir`/mnist/
     (default: default_cache_dir()/mnist/), then downloads the missing files into the cache
     from MNIST_MIRRORS (unless download=False).
     """
     data_dir = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
-    cache = (Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()) / "mnist"
+    cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    cache = cache / "mnist"
     paths = {}
     for name, md5 in MNIST_FILES.items():
         if data_dir is not None and (p := data_dir / "mnist" / name).is_file():
@@ -208,9 +215,10 @@ def mnist_paths(data_dir=None, cache_dir=None, download: bool = True) -> dict[st
         try:
             paths[name] = download_file([m + name for m in MNIST_MIRRORS], p, md5)
         except DownloadError as e:
-            raise DownloadError(f"{e}\nAre you offline? Download the four MNIST files by hand from "
-                                f"one of the mirrors above into {cache}, or set the environment "
-                                "variable MLP_DATA to a folder whose mnist/ subfolder holds them.") from None
+            raise DownloadError(
+                f"{e}\nAre you offline? Download the four MNIST files by hand from one of "
+                f"the mirrors above into {cache}, or set the environment variable MLP_DATA "
+                "to a folder whose mnist/ subfolder holds them.") from None
     return paths
 
 
@@ -228,7 +236,8 @@ def load_mnist(data_dir=None, normalize: bool = True, dtype=np.float64, download
     def images(name):
         a = read_idx(paths[name])
         if a.ndim != 3 or a.dtype != np.uint8:
-            raise ValueError(f"{paths[name]}: expected uint8 images (m, 28, 28), got {a.dtype} {a.shape}")
+            raise ValueError(f"{paths[name]}: expected uint8 images (m, 28, 28), "
+                             f"got {a.dtype} {a.shape}")
         X = a.reshape(a.shape[0], -1).T  # a view: column i is image i (no copy of the uint8 data)
         if not normalize:
             return X
@@ -239,7 +248,8 @@ def load_mnist(data_dir=None, normalize: bool = True, dtype=np.float64, download
     def labels(name, m):
         y = read_idx(paths[name])
         if y.shape != (m,):
-            raise ValueError(f"{paths[name]}: expected {m} labels to match the images, got shape {y.shape}")
+            raise ValueError(f"{paths[name]}: expected {m} labels to match the images, "
+                             f"got shape {y.shape}")
         return y
 
     X_train, X_test = images("train-images-idx3-ubyte.gz"), images("t10k-images-idx3-ubyte.gz")
@@ -256,12 +266,14 @@ def one_hot(y, n_classes: int | None = None, dtype=np.float64) -> np.ndarray:
     if y.ndim == 2 and y.shape[0] == 1:
         y = y[0]
     if y.ndim != 1:
-        raise ValueError(f"one_hot expects labels of shape (m,) or (1, m), got {y.shape}; a one-hot "
-                         "matrix (k, m) is already encoded (argmax over axis 0 gives its labels).")
+        raise ValueError(f"one_hot expects labels of shape (m,) or (1, m), got {y.shape}; "
+                         "a one-hot matrix (k, m) is already encoded (argmax over axis 0 "
+                         "gives its labels).")
     if y.dtype.kind not in "iu":
         if y.dtype.kind != "f" or not np.all(np.isfinite(y) & (y == np.round(y))):
             raise TypeError(f"one_hot expects integer class labels, got dtype {y.dtype}; "
-                            "convert class names to 0..k-1 first (np.unique(..., return_inverse=True)).")
+                            "convert class names to 0..k-1 first "
+                            "(np.unique(..., return_inverse=True)).")
     if y.size and y.min() < 0:
         raise ValueError(f"class labels must be 0..k-1, got {y.min()}.")
     k = (int(y.max()) + 1 if y.size else 0) if n_classes is None else int(n_classes)
@@ -284,7 +296,8 @@ class Standardizer:
         X = self._check(X, fitting=True)
         self.mean_ = X.mean(axis=1, keepdims=True)
         std = X.std(axis=1, keepdims=True)
-        self.std_ = np.where(std > 0, std, 1).astype(self.mean_.dtype)  # constant feature -> 0, not NaN
+        # a constant feature becomes 0 rather than NaN
+        self.std_ = np.where(std > 0, std, 1).astype(self.mean_.dtype)
         return self
 
     def transform(self, X) -> np.ndarray:
@@ -302,8 +315,9 @@ class Standardizer:
         X = np.asarray(X)
         X = X.astype(np.float64) if X.dtype.kind != "f" else X
         if X.ndim != 2 or X.shape[1] < 1:
-            raise ValueError(f"Standardizer expects (features, examples) data with at least one example, "
-                             f"got shape {X.shape}; transpose a (m, n) table with to_columns.")
+            raise ValueError(f"Standardizer expects (features, examples) data with at least "
+                             f"one example, got shape {X.shape}; transpose a (m, n) table "
+                             "with to_columns.")
         if not fitting:
             if not hasattr(self, "mean_"):
                 raise ValueError("this Standardizer is not fitted yet: call fit(X_train) first.")
@@ -320,8 +334,8 @@ def _class_labels(y, m: int) -> np.ndarray:
     if labels.shape != (m,):
         raise ValueError(f"expected {m} labels, got y of shape {y.shape}.")
     if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
-        raise ValueError("stratifying needs class labels, but y holds non-integer values (a regression "
-                         "target?): pass stratify=False.")
+        raise ValueError("stratifying needs class labels, but y holds non-integer values "
+                         "(a regression target?): pass stratify=False.")
     return labels
 
 
@@ -339,15 +353,17 @@ def train_test_split(X, y, test_size=0.25, seed: int = 0, stratify: bool = True)
         raise ValueError(f"X must be (features, examples), got shape {X.shape}.")
     m = X.shape[1]
     if y.ndim not in (1, 2) or y.shape[-1] != m:
-        raise ValueError(f"X has {m} examples (columns) but y has shape {y.shape}; y must be (m,) or "
-                         "(k, m). Transpose (m, n) tables with to_columns.")
-    n_test = math.ceil(test_size * m) if isinstance(test_size, float) else test_size  # as scikit-learn
+        raise ValueError(f"X has {m} examples (columns) but y has shape {y.shape}; y must be "
+                         "(m,) or (k, m). Transpose (m, n) tables with to_columns.")
+    # a fraction is rounded up, as scikit-learn does
+    n_test = math.ceil(test_size * m) if isinstance(test_size, float) else test_size
     if not isinstance(n_test, (int, np.integer)) or not 0 < n_test < m:
-        raise ValueError(f"test_size must be a fraction in (0, 1) or a count in [1, {m - 1}] leaving "
-                         f"both parts non-empty; got {test_size!r} for {m} examples.")
+        raise ValueError(f"test_size must be a fraction in (0, 1) or a count in [1, {m - 1}] "
+                         f"leaving both parts non-empty; got {test_size!r} for {m} examples.")
     rng = np.random.default_rng(seed)
     if stratify:
-        classes, inverse, counts = np.unique(_class_labels(y, m), return_inverse=True, return_counts=True)
+        classes, inverse, counts = np.unique(_class_labels(y, m), return_inverse=True,
+                                             return_counts=True)
         share = counts * n_test / m
         take = np.floor(share).astype(np.intp)
         # largest remainders first; random keys break ties without favouring low labels
@@ -373,18 +389,20 @@ def stratified_kfold(y, n_splits: int = 10, seed: int = 0) -> list[tuple[np.ndar
     y = np.asarray(y)
     m = y.shape[-1]
     if not isinstance(n_splits, (int, np.integer)) or not 2 <= n_splits <= m:
-        raise ValueError(f"n_splits must be an integer in [2, {m}] (the number of examples), got {n_splits!r}.")
+        raise ValueError(f"n_splits must be an integer in [2, {m}] (the number of examples), "
+                         f"got {n_splits!r}.")
     labels, rng = _class_labels(y, m), np.random.default_rng(seed)
     fold, start = np.empty(m, dtype=np.intp), 0
     for c in np.unique(labels):
         idx = rng.permutation(np.flatnonzero(labels == c))
-        fold[idx] = (start + np.arange(idx.size)) % n_splits  # deal round-robin, continuing the count
+        # deal round-robin, continuing the count from the previous class
+        fold[idx] = (start + np.arange(idx.size)) % n_splits
         start += idx.size
     return [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(n_splits)]
 
 # %% ../nbs/16_data.ipynb #c026
 class Dataset(NamedTuple):
-    """A table in the book's layout: X (n_features, m), y (m,), and the names of features and targets."""
+    """A table in the book's layout: X (n_features, m), y (m,), feature and target names."""
     X: np.ndarray
     y: np.ndarray
     feature_names: tuple
@@ -395,7 +413,8 @@ def _sklearn_datasets():
     try:
         import sklearn.datasets  # imported here: the package itself depends on NumPy only
     except ImportError as e:
-        raise ImportError("this loader reads the data through scikit-learn: pip install scikit-learn") from e
+        raise ImportError("this loader reads the data through scikit-learn: "
+                          "pip install scikit-learn") from e
     return sklearn.datasets
 
 
@@ -410,18 +429,21 @@ def load_breast_cancer_data(dtype=np.float64) -> Dataset:
                    tuple(d.feature_names), ("benign", "malignant"))
 
 
-def load_california_housing_data(data_home=None, download: bool = True, dtype=np.float64) -> Dataset:
+def load_california_housing_data(data_home=None, download: bool = True,
+                                  dtype=np.float64) -> Dataset:
     """California housing through scikit-learn's fetch_california_housing.
 
     X (8, 20640) of `dtype`; y (20640,) median house value in units of $100,000.
     scikit-learn caches the file in `data_home` (default $SCIKIT_LEARN_DATA or ~/scikit_learn_data).
     """
     try:
-        d = _sklearn_datasets().fetch_california_housing(data_home=data_home, download_if_missing=download)
+        d = _sklearn_datasets().fetch_california_housing(data_home=data_home,
+                                                         download_if_missing=download)
     except OSError as e:  # no network (URLError) or, with download=False, no cached copy
-        raise DownloadError(f"could not get the California housing data ({e}). scikit-learn downloads "
-                            "it once into its data folder ($SCIKIT_LEARN_DATA, default ~/scikit_learn_data); "
-                            "offline, copy cal_housing_py3.pkz into that folder or point SCIKIT_LEARN_DATA "
-                            "at a folder that holds it.") from e
+        raise DownloadError(
+            f"could not get the California housing data ({e}). scikit-learn downloads it once "
+            "into its data folder ($SCIKIT_LEARN_DATA, default ~/scikit_learn_data); offline, "
+            "copy cal_housing_py3.pkz into that folder or point SCIKIT_LEARN_DATA at a folder "
+            "that holds it.") from e
     return Dataset(to_columns(d.data, dtype), d.target.astype(dtype),
                    tuple(d.feature_names), tuple(d.target_names))
