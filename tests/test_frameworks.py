@@ -43,11 +43,14 @@ def _is_definition(node):
 def nb():
     "The notebook's definitions, executed in a fresh namespace."
     cells = [c.source for c in nbformat.read(NB, as_version=4).cells if c.cell_type == "code"]
-    body = ast.parse(cells[0]).body    # set-up cell: environment, imports, TensorFlow configuration
-    for src in cells[1:]:
-        body += [n for n in ast.parse(src).body if _is_definition(n)]
-    ns = {"__name__": "behind_backward"}
-    exec(compile(ast.Module(body=body, type_ignores=[]), f"<definitions of {NB.name}>", "exec"), ns)
+    ns, where = {"__name__": "behind_backward"}, f"<definitions of {NB.name}>"
+    for node in ast.parse(cells[0]).body:   # set-up cell: environment, imports, TF configuration
+        try:
+            exec(compile(ast.Module(body=[node], type_ignores=[]), where, "exec"), ns)
+        except RuntimeError:   # TF threads can only be set before TF first runs an op
+            if "tf.config" not in ast.unparse(node): raise
+    body = [n for src in cells[1:] for n in ast.parse(src).body if _is_definition(n)]
+    exec(compile(ast.Module(body=body, type_ignores=[]), where, "exec"), ns)
     return ns
 
 
