@@ -281,7 +281,8 @@ def _table(rows, names, sec, rat_key, only=None):
         rat = []
         for k in ("torch", "keras", "sklearn", "floor", "float64"):
             v = r[rat_key].get(k)
-            rat.append("--" if v is None else f"{v:.2f} {'ok' if v <= TARGETS[k] else 'MISSED'}")
+            judged = k != "floor" or (r["threads"], r["batch"]) == (1, 256)   # the floor target's setting
+            rat.append("--" if v is None else f"{v:.2f}" + (f" {'ok' if v <= TARGETS[k] else 'MISSED'}" if judged else ""))
         out.append(f"| {r['threads']} | {r['batch']} | " + " | ".join(cells) + " | " + " | ".join(rat) + " |")
     return out
 
@@ -328,7 +329,13 @@ def main():
     ap.add_argument("--keep-openblas-env", action="store_true",
                     help=f"keep {', '.join(OPENBLAS_OVERRIDES)} if set (default: unset them for the runs)")
     ap.add_argument("--out", default=str(HERE / "results"), help="path prefix of the .json and .md written")
+    ap.add_argument("--render", action="store_true", help="only rewrite OUT.md from OUT.json (no measuring)")
     a = ap.parse_args()
+    if a.render:
+        res = json.loads(Path(a.out + ".json").read_text())
+        md = markdown(res["table"], res["meta"])
+        Path(a.out + ".md").write_text(md); print(md)
+        return
     if a.worker:
         return worker_main(a.worker, a.batch, a.epochs, a.threads[0])
     if a.quick: a.epochs, a.repeats = 1, 1
