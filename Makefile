@@ -25,8 +25,8 @@ ifneq ($(wildcard $(SHARED_DATA)/.),)
 export MLP_DATA ?= $(SHARED_DATA)
 export SCIKIT_LEARN_DATA ?= $(SHARED_DATA)/scikit_learn_data
 endif
-# Matplotlib must not try to open windows when notebooks run headless.
-export MPLBACKEND ?= Agg
+# Do not set MPLBACKEND here: a kernel started with MPLBACKEND=Agg shows no figures (ipykernel
+# picks the inline backend only when it is unset), and the book would lose every plot.
 
 RESOLVE_FLAGS = $$(case "$(FLAGS)" in \
     auto) $(BIN)/python -c 'import torch' >/dev/null 2>&1 && echo torch ;; \
@@ -64,8 +64,10 @@ book: export
 
 # JupyterLab on nbs/, kernel from .venv (import mlp works; re-run `make export` and restart
 # the kernel after editing an exported cell).
+# LAB_ARGS="--no-browser --port 8899" for a remote machine; as root Jupyter needs --allow-root.
+LAB_ARGS ?=
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=nbs
+	$(BIN)/jupyter lab --notebook-dir=nbs $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 # PyTorch for the `torch` cells (chapter 20). A CPU wheel; not in `all` because of its size.
 torch: $(STAMP)

@@ -13,4 +13,3 @@ _shared = (ROOT.parent / "shared" / "data").resolve()
 if _shared.is_dir():
     os.environ.setdefault("MLP_DATA", str(_shared))
     os.environ.setdefault("SCIKIT_LEARN_DATA", str(_shared / "scikit_learn_data"))
-os.environ.setdefault("MPLBACKEND", "Agg")

@@ -180,6 +180,25 @@ def test_page(browser, rel):
         v.close()
 
 
+def test_figures_are_in_the_site(browser):
+    "The chapters' matplotlib figures made it into the site (a kernel with MPLBACKEND=Agg drops them all)."
+    pages = [p for p in PAGES if p.startswith("nbs/")]
+    with_figs = [p for p in pages if re.search(r'<img[^>]+src="[^"]*_images/', (SITE / p).read_text(encoding="utf-8"))]
+    n_imgs = len(list((SITE / "_images").glob("*"))) if (SITE / "_images").exists() else 0
+    assert with_figs and n_imgs, f"no figure in any of {len(pages)} chapter pages (plt.show() output missing)"
+    print(f"{n_imgs} images in _images/, figures on {len(with_figs)} of {len(pages)} chapter pages")
+
+
+def test_one_mathjax_copy():
+    "MathJax is bundled exactly once (sphinx-mathjax-offline) and every page uses that copy."
+    cores = [p for p in SITE.rglob("core.js") if "mathjax" in p.as_posix().lower()]
+    assert len(cores) == 1, f"expected one bundled MathJax, found {[str(p.relative_to(SITE)) for p in cores]}"
+    srcs = {m for p in PAGES for m in re.findall(r'<script[^>]+src="([^"]*mathjax[^"]*)"', (SITE / p).read_text(encoding="utf-8"))}
+    assert srcs and all("_static/mathjax/" in s and "://" not in s for s in srcs), srcs
+    size = sum(f.stat().st_size for f in SITE.rglob("*") if f.is_file()) / 2**20
+    print(f"one MathJax copy at {cores[0].parent.relative_to(SITE)}; site {size:.0f} MB")
+
+
 def _toc_pages():
     import yaml
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
