@@ -156,6 +156,11 @@ def test_page(browser, rel):
         for m in _RAW_TEX.finditer(page.evaluate(_TEXT_JS)):
             problems.append(f"raw TeX in the text: ...{m.group(0)[:80]!r}...")
 
+        # nbdev's cell directives are for nbdev, not for the reader.
+        directives = page.evaluate("() => [...document.querySelectorAll('div.cell_input pre')]"
+                                   ".flatMap(p => p.innerText.split('\\n')).filter(l => /^\\s*#\\s*\\|/.test(l))")
+        problems += [f"nbdev directive shown: {d!r}" for d in directives[:5]]
+
         imgs = page.evaluate("""() => [...document.images].map(i => ({src: i.getAttribute('src'), ok: i.complete && i.naturalWidth > 0}))""")
         problems += [f"image does not load: {i['src']}" for i in imgs if not i["ok"]]
 
