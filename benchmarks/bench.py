@@ -354,8 +354,10 @@ def main():
         for rep in range(a.repeats):
             for name in names:                       # alternate: ours, peers, ours, peers, ...
                 print(f"[{time.time() - t0:6.0f}s] threads={th} run {rep + 1}/{a.repeats}: {name} ...", flush=True)
+                load = _load()
                 res, err = run_worker(name, a.batch, a.epochs, th, a.keep_openblas_env)
                 if err: notes.append(err); print("   " + err, flush=True); continue
+                for r in res.values(): r["load_at_start"] = load
                 runs.setdefault((name, th), []).append(res)
                 print("   " + ", ".join(f"batch {bs}: " + " ".join(f"{t:.2f}" for t in r["epoch_seconds"]) + " s/epoch"
                                         for bs, r in res.items()), flush=True)
