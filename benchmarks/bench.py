@@ -286,7 +286,18 @@ def _table(rows, names, sec, rat_key, only=None):
         out.append(f"| {r['threads']} | {r['batch']} | " + " | ".join(cells) + " | " + " | ".join(rat) + " |")
     return out
 
-def markdown(rows, meta):
+def _peers_line(runs):
+    "One line naming each peer's version and mode, from the first result of each (JSON run keys)."
+    out = []
+    for key, rs in runs.items():
+        name = key.split("@")[0]
+        if name not in PEERS or key.endswith("@2threads") and f"{name}@1threads" in runs: continue
+        r = next(iter(rs[0].values()))
+        extra = r.get("mode") or (f"weights {r['weights_dtype']}" if "weights_dtype" in r else "")
+        out.append(f"{LABELS[name].rstrip('*')} {r.get('version', '?')} ({extra})")
+    return "Peers: " + "; ".join(out) + "." if out else ""
+
+def markdown(rows, meta, runs=None):
     names = [n for n in ("ours", "ours64", "torch", "keras", "sklearn", "floor")
              if any(n in r["seconds"] for r in rows)]
     out = _table(rows, names, "seconds", "ratios")
@@ -314,6 +325,7 @@ def markdown(rows, meta):
     foot = ["", "*scikit-learn's MLPClassifier has no BatchNorm and no dropout: it trains the same sizes without them.",
             f"Measured {meta['date']} on {meta['machine']}; load average {meta['load_before']} before, "
             f"{meta['load_after']} after (the machine is shared: numbers are noisy). BLAS: {meta['blas']}."]
+    if runs: foot.append(_peers_line(runs))
     foot += [f"Note: {n}" for n in meta["notes"]]
     return "\n".join(head + out + mem + acc + foot) + "\n"
 
@@ -333,7 +345,7 @@ def main():
     a = ap.parse_args()
     if a.render:
         res = json.loads(Path(a.out + ".json").read_text())
-        md = markdown(res["table"], res["meta"])
+        md = markdown(res["table"], res["meta"], res.get("runs"))
         Path(a.out + ".md").write_text(md); print(md)
         return
     if a.worker:
@@ -367,9 +379,10 @@ def main():
                              for b in blas) or "unknown"
     meta["notes"] = notes
     rows = summarize(runs, a.batch, a.threads, names)
-    md = markdown(rows, meta)
-    Path(a.out + ".json").write_text(json.dumps(dict(meta=meta, targets=TARGETS, table=rows,
-        runs={f"{n}@{t}threads": v for (n, t), v in runs.items()}), indent=1) + "\n")
+    runs = {f"{n}@{t}threads": v for (n, t), v in runs.items()}
+    md = markdown(rows, meta, runs)
+    Path(a.out + ".json").write_text(json.dumps(dict(meta=meta, targets=TARGETS, table=rows, runs=runs),
+                                                indent=1) + "\n")
     Path(a.out + ".md").write_text(md)
     print("\n" + md)
     print(f"wrote {a.out}.json and {a.out}.md ({time.time() - t0:.0f} s)")
