@@ -74,14 +74,19 @@ torch: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
 
 # What CI checks besides the tests: mlp/ is what the notebooks export, notebooks are clean.
+# Both are checked (and reported) even when the first fails.
 check: $(STAMP)
-	$(BIN)/nbdev_export
-	@git diff --quiet HEAD -- mlp && test -z "$$(git status --porcelain -- mlp)" \
-	    || { echo "FAIL: mlp/ differs from what nbdev_export writes; run make export and commit mlp/"; git status --short -- mlp; exit 1; }
-	$(BIN)/nbdev_clean
-	@git diff --quiet HEAD -- nbs && test -z "$$(git status --porcelain -- nbs)" \
-	    || { echo "FAIL: notebooks are not clean; run .venv/bin/nbdev_clean and commit nbs/"; git status --short -- nbs; exit 1; }
-	@echo "mlp/ in sync with nbs/, notebooks clean"
+	@ok=1; $(BIN)/nbdev_export; \
+	if git diff --quiet HEAD -- mlp && test -z "$$(git status --porcelain -- mlp)"; then \
+	  echo "ok: mlp/ is what nbdev_export writes from nbs/"; \
+	else ok=0; echo "FAIL: mlp/ differs from what nbdev_export writes; run make export and commit mlp/:"; \
+	  git status --short -- mlp; fi; \
+	$(BIN)/nbdev_clean; \
+	if git diff --quiet HEAD -- nbs && test -z "$$(git status --porcelain -- nbs)"; then \
+	  echo "ok: notebooks are clean"; \
+	else ok=0; echo "FAIL: notebooks are not clean; run .venv/bin/nbdev_clean and commit nbs/:"; \
+	  git status --short -- nbs; fi; \
+	test $$ok = 1
 
 clean:
 	rm -rf book/_build book/api.md
