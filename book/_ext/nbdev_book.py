@@ -20,8 +20,8 @@ A flag is enabled when it is listed in the environment variable `MLP_FLAGS` (spa
 exactly the cells that the tests execute.
 
 The same parsing is used by `tools/gen_api_index.py`, so the API index only links anchors
-that exist. Inline code such as `` `mlp.activations.relu` `` anywhere in the book becomes a
-link to the cell that defines it.
+that exist. Inline code such as `` `mlp.activations.relu` `` (or `` `relu` `` when only one
+module exports that name) anywhere in the book becomes a link to the cell that defines it.
 """
 from __future__ import annotations
 
@@ -156,24 +156,69 @@ def _purge(app, env, docname):
         del api[fq]
 
 
-_INLINE = re.compile(r"^(mlp\.[A-Za-z_]\w*\.[A-Za-z_]\w*)(\.\w+)?(\(.*\))?$")
+_QUALIFIED = re.compile(r"^(mlp\.[A-Za-z_]\w*\.[A-Za-z_]\w*)(\.\w+)?(\(.*\))?$")  # mlp.mod.name[.attr][(...)]
+_BARE = re.compile(r"^([A-Za-z_]\w{2,})(\(.*\))?$")                                # name or name(...)
+_MODULE = re.compile(r"^(mlp\.[a-z_]\w*)$")                                          # mlp.mod
+
+
+_OTHER_LIBRARIES = ("numpy", "sklearn.neural_network", "sklearn.metrics", "sklearn.model_selection",
+                    "sklearn.datasets", "sklearn.preprocessing")
+
+
+def _taken_elsewhere(name: str) -> bool:
+    """True when NumPy or scikit-learn has a public name spelled the same (`MLPClassifier`,
+    `train_test_split`, `tanh`): bare inline code may mean theirs, so only `mlp.x.name` links."""
+    import importlib
+    for lib in _OTHER_LIBRARIES:
+        try:
+            if hasattr(importlib.import_module(lib), name):
+                return True
+        except Exception:  # a library that is not installed claims nothing
+            pass
+    return False
+
+
+def _public(module: str) -> set:
+    "The module's `__all__` (a method patched onto a class, e.g. `fit`, is not in it)."
+    import importlib
+    try:
+        return set(getattr(importlib.import_module(module), "__all__", ()))
+    except Exception:
+        return set()
 
 
 def _link_inline_code(app, doctree, fromdocname):
-    "`mlp.module.name` in inline code links to the cell that defines it."
+    """Inline code naming an export links to the cell that defines it: `mlp.activations.relu`,
+    `mlp.activations.relu(Z)`, or the bare `relu` / `relu(Z)` when exactly one module exports that
+    name and NumPy/scikit-learn have no such name; `mlp.activations` links to the chapter that
+    writes the module."""
     from docutils import nodes
     api = getattr(app.env, "mlp_api", {})
     if not api or app.builder.format != "html":
         return
+    bare, modules = {}, {}
+    for fq, (docname, anc) in api.items():
+        mod, name = fq.rsplit(".", 1)
+        if name in _public(mod) and not _taken_elsewhere(name):
+            bare.setdefault(name, []).append((fq, docname, anc))
+        modules[mod] = docname
     for lit in list(doctree.findall(nodes.literal)):
-        if isinstance(lit.parent, nodes.reference):
+        if isinstance(lit.parent, (nodes.reference, nodes.title)):  # not in titles: the h1 is no link
             continue
-        m = _INLINE.match(lit.astext().strip())
-        if not m or m.group(1) not in api:
+        text = lit.astext().strip()
+        target = None
+        if (m := _QUALIFIED.match(text)) and m.group(1) in api:
+            target = (m.group(1), *api[m.group(1)])
+        elif (m := _BARE.match(text)) and len(bare.get(m.group(1), ())) == 1:
+            target = bare[m.group(1)][0]
+        elif (m := _MODULE.match(text)) and m.group(1) in modules:
+            target = (m.group(1), modules[m.group(1)], None)
+        if target is None:
             continue
-        docname, anc = api[m.group(1)]
-        uri = app.builder.get_relative_uri(fromdocname, docname) + "#" + anc
-        ref = nodes.reference("", "", internal=True, refuri=uri, reftitle=f"{m.group(1)}: defined in this chapter")
+        fq, docname, anc = target
+        uri = app.builder.get_relative_uri(fromdocname, docname) + (f"#{anc}" if anc else "")
+        title = f"{fq}: written in this chapter" if anc is None else f"{fq}: defined here"
+        ref = nodes.reference("", "", internal=True, refuri=uri, reftitle=title)
         lit.replace_self(ref)
         ref.append(lit)
 
