@@ -10,7 +10,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 # Which extras of setup.py to install (dev, book, compare, browser, lab; `all` is every one).
 EXTRAS ?= all
-# Test flags (settings.ini tst_flags = slow|torch) whose cells are run by `make test` and
+# Test flags (settings.ini tst_flags = slow torch) whose cells are run by `make test` and
 # executed by `make book`. `auto` = `torch` when PyTorch is importable, never `slow`.
 # Examples: make test FLAGS="slow torch"; make book FLAGS=none.
 FLAGS  ?= auto

@@ -38,7 +38,11 @@ def patch_to(cls):
 _DTYPES = {"float64": np.float64, "float32": np.float32}
 
 def _check_dtype(dtype):
-    name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+    try: name = None if isinstance(dtype, bool) else np.dtype(dtype).name
+    except TypeError: name = None   # np.dtype's own message ("Cannot interpret ...") does not say what to pass
+    if name is None:
+        raise TypeError(f"dtype must be 'float64' (exact, the default) or 'float32' (faster); "
+                        f"got {dtype!r} ({type(dtype).__name__}).")
     if name not in _DTYPES:
         raise ValueError(f"dtype must be 'float64' (exact, the default) or 'float32' (faster); got {dtype!r}.")
     return np.dtype(_DTYPES[name])
@@ -172,7 +176,8 @@ def fit(self, X, Y, validation_data=None):
     Calling fit again continues training from the current state."""
     X_checked, Y = self._inputs(X, Y)
     m = X_checked.shape[1]
-    check_minibatch_for_batchnorm(m, self.layers)
+    # the smallest mini-batch BatchNorm will see (a trailing single example joins its neighbour)
+    check_minibatch_for_batchnorm(min(self.minibatch_size, m), self.layers)
     # One example per ROW, made once per fit: a mini-batch is then a gather of whole contiguous
     # rows, where X[:, idx] would gather strided columns at every step (chapter 23).
     X_rows, Y_rows = self._example_rows(X, X_checked), np.ascontiguousarray(Y.T)
@@ -180,6 +185,9 @@ def fit(self, X, Y, validation_data=None):
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise TypeError("validation_data must be a pair (X_val, Y_val) in the same layout as X, Y.")
+        if any(v is None for v in validation_data):
+            raise TypeError("validation_data=(X_val, Y_val) needs both arrays; got None for "
+                            f"{'X_val' if validation_data[0] is None else 'Y_val'}.")
         X_val, Y_val = self._inputs(*validation_data)
         self.history.setdefault("val_cost", []); self.history.setdefault("val_metric", [])
     elif self.early_stopping:
@@ -189,10 +197,11 @@ def fit(self, X, Y, validation_data=None):
     for _ in self._epochs():
         if self.lr_schedule is not None: self.optimizer.lr = float(self.lr_schedule(self.n_epochs_trained_))
         total = 0.0
-        for idx in minibatches(m, self.minibatch_size, self.rng, merge_single=has_bn):
-            J, grads = self._gradients(X_rows[idx].T, Y_rows[idx].T, bn_state=self.bn_state)
-            self.optimizer.step(self.parameters, grads)
-            total += J * len(idx)
+        with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported once, below
+            for idx in minibatches(m, self.minibatch_size, self.rng, merge_single=has_bn):
+                J, grads = self._gradients(X_rows[idx].T, Y_rows[idx].T, bn_state=self.bn_state)
+                self.optimizer.step(self.parameters, grads)
+                total += J * len(idx)
         epoch_cost = total / m
         self.n_epochs_trained_ += 1
         if not math.isfinite(epoch_cost):
@@ -282,8 +291,17 @@ def matrix_eval(self, Y, P):
     """Evaluate predictions P against targets Y.
     Classification: (accuracy, precision, recall, f1) -- binary for a sigmoid output (positive
     class 1), macro averages over the classes for softmax; Y one-hot or integer labels.
+    Several sigmoid units (multi-label): every (unit, example) label counts as one binary
+    decision (micro averages; accuracy is then the fraction of correct labels).
     Regression: the mean squared error."""
     if self.loss == "mse": return mean_squared_error(Y, P)
+    n_out = self.layers[-1].neurons
+    if self.output_activation == "sigmoid" and n_out > 1:
+        Y, P = np.asarray(Y), np.asarray(P)
+        if Y.shape != (n_out, P.shape[-1]) or P.shape != Y.shape:
+            raise ValueError(f"multi-label evaluation needs Y and P of shape ({n_out}, m), one row per "
+                             f"sigmoid unit; got Y {Y.shape} and P {P.shape}.")
+        return classification_metrics(Y.ravel(), P.ravel(), average="binary")
     if self.output_activation == "softmax":
         return classification_metrics(Y, P, n_classes=self.layers[-1].neurons, average="macro")
     return classification_metrics(Y, P, average="binary")

@@ -151,9 +151,6 @@ def test_fuzzed_constructor_keywords(key, value):
     ours_or_ok(build_and_fit)
 
 
-@pytest.mark.xfail(reason="mlp.model._check_dtype passes values like False or 3 to np.dtype, whose "
-                   "TypeError ('Cannot interpret ... as a data type') is not ours; fix in nbs/14",
-                   strict=False)
 @settings(max_examples=60, **SETTINGS)
 @given(value=anything)
 def test_fuzzed_dtype_keyword(value):

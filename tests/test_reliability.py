@@ -425,13 +425,11 @@ def test_minibatch_size_one_with_batchnorm():
 
 
 # Found by the property tests (tests/test_properties.py); the fixes belong in nbs/14_model.ipynb.
-@pytest.mark.xfail(reason="model._check_dtype lets np.dtype's TypeError through", strict=False)
 def test_dtype_keyword_message():
     with raises(TypeError, 'dtype', 'float64', 'float32'):
         make(dtype=False)
 
 
-@pytest.mark.xfail(reason="fit unpacks _inputs(X_val, None), which returns X_val alone", strict=False)
 def test_validation_data_without_targets():
     with raises((TypeError, ValueError), 'validation_data'):
         make().fit(XM, YM, validation_data=(XM, None))

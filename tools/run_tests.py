@@ -18,7 +18,7 @@ def run_notebooks(files, flags, n_workers):
     from nbdev.config import get_config
     from nbdev.test import test_nb
 
-    # nbdev 2 splits tst_flags on spaces only; settings.ini writes `slow|torch` (nbdev 1 style),
+    # nbdev 2 splits tst_flags on spaces only; older settings wrote `slow|torch` (nbdev 1 style),
     # so split on both, or flagged cells would run unasked.
     skip_flags = [f for f in re.split(r"[|\s]+", get_config().tst_flags) if f]
     os.chdir(root / "nbs")

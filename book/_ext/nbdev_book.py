@@ -58,7 +58,7 @@ def parse_directives(source: str) -> tuple[dict[str, str], str]:
 
 
 def test_flags(root: Path) -> set[str]:
-    "The test flags declared in settings.ini (`tst_flags = slow|torch`)."
+    "The test flags declared in settings.ini (`tst_flags = slow torch`)."
     cfg = configparser.ConfigParser(delimiters=["="])
     cfg.read(root / "settings.ini", encoding="utf-8")
     raw = cfg["DEFAULT"].get("tst_flags", "") if "DEFAULT" in cfg else ""
