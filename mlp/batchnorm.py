@@ -100,11 +100,12 @@ def batchnorm_backward(dZ_tilde, cache):
     dgamma, dbeta (n, 1) (gradients of the mean cost J)."""
     Z_hat, gamma, inv_std = cache.Z_hat, cache.gamma, cache.inv_std
     m = dZ_tilde.shape[1]
-    dZh = gamma * dZ_tilde
-    dZ = inv_std / m * (m * dZh - dZh.sum(axis=1, keepdims=True)
-                        - Z_hat * (dZh * Z_hat).sum(axis=1, keepdims=True))
     dgamma = (dZ_tilde * Z_hat).sum(axis=1, keepdims=True) / m
     dbeta = dZ_tilde.sum(axis=1, keepdims=True) / m
+    # the closed form's two row sums are m * gamma * (dbeta, dgamma): reuse them, in place
+    dZ = dZ_tilde - dbeta
+    dZ -= Z_hat * dgamma
+    dZ *= gamma * inv_std
     return dZ, dgamma, dbeta
 
 # %% ../nbs/07_batchnorm.ipynb #07c022
