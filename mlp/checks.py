@@ -27,9 +27,10 @@ def _float_dtype(dtype):
                         f"got {dtype!r}. Pass dtype=np.float64 (default) or dtype=np.float32.")
     return dt
 
-def _cast(A, dt):
-    "C-contiguous `A` of dtype `dt` (a view when it already is one); overflow is reported later."
-    with np.errstate(over='ignore'): return np.ascontiguousarray(A, dtype=dt)
+def _cast(A, dt, order='C'):
+    """`A` as dtype `dt`, C-contiguous (order='C') or in its own memory order (order='K'), a view
+    when it already is one; overflow is reported later."""
+    with np.errstate(over='ignore'): return np.asarray(A, dtype=dt, order=order)
 
 def _as_numeric(A, name):
     "`A` as an ndarray of a real numeric dtype (bool, int, float), without copying if possible."
@@ -106,7 +107,8 @@ def check_X(X, n_features, dtype=np.float64, name='X'):
     """Validate inputs `X` for a network whose input layer has `n_features` units.
 
     X: array-like (n_features, m) of real numbers (bools count as 0/1).
-    Returns a C-contiguous ndarray (n_features, m) of `dtype`; no copy when `X` already is one.
+    Returns an ndarray (n_features, m) of `dtype` in X's own memory order; no copy when `X`
+    already has that dtype.
     Raises TypeError for non-numeric data (strings, objects, complex) and ValueError for a wrong
     shape (with the transpose or reshape that fixes it), no examples, or NaN/inf entries."""
     dt = _float_dtype(dtype)
@@ -123,7 +125,7 @@ def check_X(X, n_features, dtype=np.float64, name='X'):
     if A.shape[1] == 0:
         raise ValueError(f"{name} is empty: shape {A.shape} has no examples (m == 0). "
                          f"Pass at least one example as a column.")
-    out = _cast(A, dt)
+    out = _cast(A, dt, order='K')
     _check_finite(out, name, A)
     return out
 

@@ -37,7 +37,7 @@ def dropout_forward(A, keep_prob, rng=None, mask=None):
             raise ValueError("mask must be boolean or hold only 0 and 1 (1 = keep); "
                              "pass the unscaled mask, dropout_forward divides by keep_prob.")
     dt = A.dtype if np.issubdtype(A.dtype, np.floating) else np.dtype(np.float64)
-    scaled = mask.astype(dt) / dt.type(keep_prob)
+    scaled = np.multiply(mask, dt.type(1 / keep_prob), dtype=dt)   # mask / keep_prob in one pass
     return A * scaled, scaled
 
 # %% ../nbs/08_dropout.ipynb #08c007

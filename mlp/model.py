@@ -180,8 +180,8 @@ def fit(self, X, Y, validation_data=None):
     check_minibatch_for_batchnorm(min(self.minibatch_size, m), self.layers)
     # One example per ROW, made once per fit: a mini-batch is then a gather of whole contiguous
     # rows, where X[:, idx] would gather strided columns at every step (chapter 23).
-    X_rows, Y_rows = self._example_rows(X, X_checked), np.ascontiguousarray(Y.T)
-    del X_checked, Y   # a copy made by the checks is not kept for the whole of training
+    X_rows, Y_rows = self._example_rows(X_checked), np.ascontiguousarray(Y.T)
+    del X_checked, Y   # only the row layout is kept for the whole of training
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise TypeError("validation_data must be a pair (X_val, Y_val) in the same layout as X, Y.")
@@ -225,12 +225,11 @@ def fit(self, X, Y, validation_data=None):
     return self
 
 @patch_to(Multilayerperceptron)
-def _example_rows(self, X, X_checked):
-    """The validated inputs as (m, n_0), C-contiguous: row i is example i. When the caller's X is
-    already column-major in the model's dtype (`load_mnist`'s layout) its transpose IS that array,
-    so nothing is copied; otherwise one copy of the checked array."""
-    if type(X) is np.ndarray and X.dtype == self.dtype and X.T.flags.c_contiguous: return X.T
-    return np.ascontiguousarray(X_checked.T)
+def _example_rows(self, X):
+    """The validated inputs X (n_0, m) as (m, n_0), C-contiguous: row i is example i. When X is
+    column-major (`load_mnist`'s layout) its transpose IS that array, so nothing is copied;
+    otherwise one copy. (`check_X` keeps X's memory order, so this is the only copy `fit` makes.)"""
+    return np.ascontiguousarray(X.T)
 
 @patch_to(Multilayerperceptron)
 def _epochs(self):

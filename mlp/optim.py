@@ -147,9 +147,12 @@ class Adam(Optimizer):
         v *= b2; np.multiply(g, g, out=buf); buf *= 1.0 - b2; v += buf
         if self.weight_decay and key.startswith("W"):
             p *= 1.0 - lr * self.weight_decay   # decoupled: p -= lr*wd*p, never enters g, m or v
-        # buf = sqrt(v_hat) + eps, then the step lr * m_hat / buf
-        np.divide(v, 1.0 - b2 ** self.t, out=buf); np.sqrt(buf, out=buf); buf += self.epsilon
-        np.divide(m, buf, out=buf); buf *= lr / (1.0 - b1 ** self.t); p -= buf
+        # lr * m_hat / (sqrt(v_hat) + eps) with both corrections folded into scalars, one pass
+        # fewer over the array: = (lr * s2 / c1) * m / (sqrt(v) + eps * s2), c1 = 1 - b1^t,
+        # s2 = sqrt(1 - b2^t) (multiply numerator and denominator by s2).
+        c1, s2 = 1.0 - b1 ** self.t, (1.0 - b2 ** self.t) ** 0.5
+        np.sqrt(v, out=buf); buf += self.epsilon * s2
+        np.divide(m, buf, out=buf); buf *= lr * s2 / c1; p -= buf
 
     def state_dict(self):
         d = super().state_dict()

@@ -121,10 +121,10 @@ def test_fit_does_not_copy_a_column_major_training_set():
     X, y = _small_data(2)
     XF = np.asfortranarray(X, dtype=np.float32)
     model = Multilayerperceptron(layer_construct=SMALL_LAYERS, dtype="float32")
-    rows = model._example_rows(XF, np.ascontiguousarray(XF))
+    rows = model._example_rows(model._inputs(XF))
     assert rows.base is XF and rows.flags.c_contiguous and rows.shape == (X.shape[1], 6)
     XC = np.ascontiguousarray(X, dtype=np.float32)
-    rows = model._example_rows(XC, XC)
+    rows = model._example_rows(model._inputs(XC))
     assert rows.flags.c_contiguous and np.array_equal(rows, XC.T) and not np.shares_memory(rows, XC)
 
 

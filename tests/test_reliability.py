@@ -23,9 +23,10 @@ def raises(exc, *words):
 def test_check_X_valid_no_copy_and_dtypes():
     assert check_X(X4, 4) is X4
     out = check_X(X4, 4, dtype=np.float32)
-    assert out.dtype == np.float32 and out.flags.c_contiguous and np.array_equal(out, X4.astype(np.float32))
-    assert check_X(np.asfortranarray(X4), 4).flags.c_contiguous
-    assert check_X(X4[:, ::3], 4).flags.c_contiguous
+    assert out.dtype == np.float32 and np.array_equal(out, X4.astype(np.float32))
+    XF = np.asfortranarray(X4)
+    assert check_X(XF, 4) is XF                                     # memory order kept, no copy
+    assert np.shares_memory(check_X(X4[:, ::3], 4), X4)
     assert check_X([[1, 2, 3]], 1).dtype == np.float64              # lists and ints are fine
     assert check_X(np.array([[True, False]]), 1).tolist() == [[1.0, 0.0]]  # bools are 0/1
     assert check_X(np.full((2, 2), 1e308), 2).shape == (2, 2)       # finite although the sum overflows
