@@ -2,7 +2,8 @@
 #   make test   # notebooks as tests + tests/ (pytest); ends with "N passed, N failed"
 #   make book   # the website, every chapter executed, into book/_build/html
 # Both create .venv and install what is missing on first use (Python 3.11+ and pip needed).
-# Other targets: make lab (JupyterLab on nbs/), make export, make torch, make check, make clean.
+# Other targets: make lab (JupyterLab on nbs/), make bench (speed vs PyTorch/Keras/scikit-learn),
+# make export, make torch, make check, make clean.
 
 SHELL  := /bin/bash
 PYTHON ?= python3
@@ -33,7 +34,7 @@ RESOLVE_FLAGS = $$(case "$(FLAGS)" in \
     none) ;; \
     *) echo "$(FLAGS)" ;; esac)
 
-.PHONY: test book lab export venv torch check clean help
+.PHONY: test book lab bench export venv torch check clean help
 
 help:
 	@sed -n '1,6p' Makefile | sed 's/^# \{0,1\}//'
@@ -72,6 +73,14 @@ lab: $(STAMP)
 # PyTorch for the `torch` cells (chapter 20). A CPU wheel; not in `all` because of its size.
 torch: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
+
+# Seconds per epoch of the MNIST network against PyTorch eager, Keras and scikit-learn, and the
+# matrix-product floor, at 1 and 2 threads (chapter 23 shows the table). Writes
+# benchmarks/results.json and benchmarks/results.md. A few minutes on a quiet 2-core machine;
+# BENCH_ARGS=--quick for a smoke test. Peers that are missing are skipped with a note.
+bench: $(STAMP)
+	$(MAKE) torch || echo "note: PyTorch could not be installed; its rows are skipped"
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 # What CI checks besides the tests: mlp/ is what the notebooks export, notebooks are clean.
 # Both are checked (and reported) even when the first fails.
