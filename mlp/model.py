@@ -212,9 +212,9 @@ def fit(self, X, Y, validation_data=None):
         if self.cost_history: self.costs.append(epoch_cost)
         self.is_fitted_ = True
         if validation_data is None: continue
-        val_cost = self._forward_cost(X_val, Y_val, training=False)[0]
+        val_cost, A_val = self._forward_cost(X_val, Y_val, training=False)[:2]
         self.history["val_cost"].append(val_cost)
-        self.history["val_metric"].append(self._metric(X_val, Y_val))
+        self.history["val_metric"].append(self._metric(A_val, Y_val))   # same forward pass as the cost
         if val_cost < best[0]:
             best, since_best = (val_cost, self._snapshot()), 0
         elif self.early_stopping:
@@ -250,10 +250,8 @@ def _restore(self, snap):
     for k, v in snap.items(): (self.parameters if k in self.parameters else self.bn_state)[k][...] = v
 
 @patch_to(Multilayerperceptron)
-def _metric(self, X, Y):
-    "Validation metric: accuracy for classification, MSE for regression (validated arrays)."
-    A = forward(X, self.parameters, self.layers, False, bn_state=self.bn_state,
-                bn_eps=self.bn_epsilon)[0]
+def _metric(self, A, Y):
+    "Validation metric of outputs A against validated Y: accuracy, or MSE for regression."
     if self.loss == "mse": return mean_squared_error(Y, A)
     return accuracy(Y, self._classes(A))
 
