@@ -4,20 +4,11 @@
 __all__ = ['check_X', 'check_Y', 'check_hyperparameters', 'check_minibatch_for_batchnorm']
 
 # %% ../nbs/12_input_checks.ipynb #142fc81e
-from numbers import Integral, Real
-
 import numpy as np
 from .activations import canonical_activation
+from .layers import check_params
 
 # %% ../nbs/12_input_checks.ipynb #db530472
-def _is_int(v):
-    "True for Python and NumPy integers; False for bools (True is not a layer width)."
-    return isinstance(v, Integral) and not isinstance(v, (bool, np.bool_))
-
-def _is_real(v):
-    "True for Python and NumPy reals (ints included); False for bools and complex."
-    return isinstance(v, Real) and not isinstance(v, (bool, np.bool_))
-
 def _float_dtype(dtype):
     "`np.dtype(dtype)`, which must be a floating dtype (float32 or float64)."
     try: dt = np.dtype(dtype)
@@ -234,33 +225,12 @@ def check_Y(Y, n_outputs, activation, m, dtype=np.float64, name='Y'):
     return out
 
 # %% ../nbs/12_input_checks.ipynb #113fefd8
-def _check_int(key, v, lo, what):
-    if not _is_int(v):
-        raise TypeError(f"{key} must be an int >= {lo} ({what}); got {v!r} "
-                        f"({type(v).__name__}).")
-    if v < lo: raise ValueError(f"{key} must be an int >= {lo} ({what}); got {v!r}.")
-
-def _check_real(key, v, ok, valid, what):
-    if not _is_real(v):
-        raise TypeError(f"{key} must be a real number in {valid} ({what}); got {v!r} "
-                        f"({type(v).__name__}).")
-    if not (np.isfinite(v) and ok(v)):
-        raise ValueError(f"{key} must be a real number in {valid} ({what}); got {v!r}.")
-
 def check_hyperparameters(epoch, lr, minibatch_size, lamda, beta1=0.9, beta2=0.999,
                           epsilon=1e-8):
-    """TypeError/ValueError naming the keyword, the value and the valid range for the first
-    invalid hyperparameter; None when all are valid. Bools are not ints here."""
-    _check_int('epoch', epoch, 1, 'passes over the training set')
-    _check_real('lr', lr, lambda v: v > 0, '(0, inf)', 'learning rate, typically 1e-4 to 1e-1')
-    _check_int('minibatch_size', minibatch_size, 1, 'examples per gradient step')
-    _check_real('lamda', lamda, lambda v: v >= 0, '[0, inf)', 'L2 strength; 0 switches it off')
-    _check_real('beta1', beta1, lambda v: 0 <= v < 1, '[0, 1)', "Adam's first-moment decay, "
-                "typically 0.9")
-    _check_real('beta2', beta2, lambda v: 0 <= v < 1, '[0, 1)', "Adam's second-moment decay, "
-                "typically 0.999")
-    _check_real('epsilon', epsilon, lambda v: v > 0, '(0, inf)', "Adam's denominator guard, "
-                "typically 1e-8")
+    """TypeError/ValueError naming the keyword, the value and what is allowed (the rules of
+    `mlp.layers.PARAMS`) for the first invalid hyperparameter; None when all are valid."""
+    check_params(epoch=epoch, lr=lr, minibatch_size=minibatch_size, lamda=lamda, beta1=beta1,
+                 beta2=beta2, epsilon=epsilon)
 
 # %% ../nbs/12_input_checks.ipynb #0deb67db
 def check_minibatch_for_batchnorm(m, layers):
