@@ -11,12 +11,53 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from .layers import parse_layers
+from .model import Multilayerperceptron
 
 # %% ../nbs/15_saving.ipynb #d9e113d5
 FORMAT = 'mlp-model'   # the file says what it is ...
-FORMAT_VERSION = 1     # ... and which layout of arrays and metadata it uses
+FORMAT_VERSION = 2     # ... and which layout of arrays and metadata it uses (version 1 still loads)
 _META = '__meta__'     # the one array that holds the JSON metadata, as UTF-8 bytes (uint8)
 _MAX_META_BYTES = 1 << 20
+
+# %% ../nbs/15_saving.ipynb #c86f9bfc
+_DAMAGED = {   # why a file is refused -> message (str.format fields from the check)
+    'unreadable': "not a readable mlp model file ({why}). Model files are .npz archives of numeric "
+                  "arrays written by save_model.",
+    'pickled': "it contains pickled Python objects, which are never loaded: unpickling a file can run any code in it",
+    'no_meta': "no '__meta__' entry, so not an mlp model file. Save models with model.save(path).",
+    'meta_array': "metadata must be a 1-D uint8 array of UTF-8 JSON; got {got} with shape {shape}.",
+    'meta_size': "metadata is {size} bytes, more than the {limit} a model file needs; refusing to parse it.",
+    'meta_json': "metadata is not valid UTF-8 JSON ({why}).",
+    'meta_object': "metadata must be a JSON object; got {got}.",
+    'format': "not an mlp model file (format {got!r}, expected 'mlp-model'). Save models with model.save(path).",
+    'version': "file format version {got!r}, but this mlp reads versions {known}. Load it with the mlp "
+               "version that wrote it.",
+    'keys': "metadata keys do not match format {version}: missing {missing}, unexpected {extra}.",
+    'type': "metadata {key!r} must be {what}; got {got!r:.60}.",
+    'optimizer': "metadata 'optimizer' must have the keys {keys} with a class name and a number lr; got {got!r:.80}.",
+    'history': "metadata 'history' must list names like 'cost'; got {got!r:.80}.",
+    'epochs': "n_epochs_trained must be >= 0; got {got}.",
+    'layers': "metadata 'config' needs 'layer_construct' as a list of [neurons, batchnorm, activation, keep_prob] lists.",
+    'arrays': "the arrays do not match the architecture stored in the file: {diff}. The file is damaged "
+              "or was edited; save the model again.",
+    'array': "array {key!r} has shape {shape} and dtype {dtype}; the architecture in the file needs "
+             "shape {need} and dtype {need_dtype}.",
+    'finite': "array {key!r} contains NaN or inf; a model with non-finite values would predict NaN. "
+              "Retrain it (with a smaller lr).",
+    'layer_list': "the stored layer list is invalid: {why}",
+    'weights': "the stored layer list needs 'param.W{l}' of shape {shape}; the file has {got}. The file "
+               "is damaged or was edited.",
+    'keywords': "unknown constructor keywords {unknown} in the stored configuration (written by a "
+                "different version of mlp?).",
+    'config': "the stored configuration is invalid: {why}",
+    'optimizer_class': "optimizer state is for {stored}, but the stored configuration builds {built}.",
+    'rng': "invalid random generator state ({why}).",
+}
+
+def _damaged(where, reason, **fields):
+    "The ValueError for file `where` refused for `reason` (a key of _DAMAGED)."
+    return ValueError(f"{where}: " + _DAMAGED[reason].format(**fields))
 
 # %% ../nbs/15_saving.ipynb #b936d155
 def _meta_to_array(meta):
@@ -24,9 +65,7 @@ def _meta_to_array(meta):
     try: blob = json.dumps(meta, allow_nan=False, sort_keys=True).encode('utf-8')
     except (TypeError, ValueError) as e:
         raise TypeError(f"cannot save: the model's configuration must be JSON-serialisable "
-                        f"(numbers, strings, lists, dicts) but {e}. A callable such as an "
-                        f"lr_schedule function cannot be stored; save the model without it and "
-                        f"pass it again after loading.") from None
+                        f"(numbers, strings, lists, dicts) but {e}.") from None
     return np.frombuffer(blob, dtype=np.uint8)
 
 def _reject_constant(name):
@@ -35,15 +74,11 @@ def _reject_constant(name):
 def _array_to_meta(a, where):
     "Inverse of _meta_to_array, for untrusted input: only JSON parsing, never evaluation."
     if not (isinstance(a, np.ndarray) and a.dtype == np.uint8 and a.ndim == 1):
-        raise ValueError(f"{where}: metadata must be a 1-D uint8 array of UTF-8 JSON; got "
-                         f"{getattr(a, 'dtype', type(a).__name__)} with shape {np.shape(a)}.")
-    if a.size > _MAX_META_BYTES:
-        raise ValueError(f"{where}: metadata is {a.size} bytes, more than the {_MAX_META_BYTES} "
-                         f"a model file needs; refusing to parse it.")
-    try: meta = json.loads(a.tobytes().decode('utf-8'), parse_constant=_reject_constant)
+        raise _damaged(where, 'meta_array', got=getattr(a, 'dtype', type(a).__name__), shape=np.shape(a))
+    if a.size > _MAX_META_BYTES: raise _damaged(where, 'meta_size', size=a.size, limit=_MAX_META_BYTES)
+    try: return json.loads(a.tobytes().decode('utf-8'), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise ValueError(f"{where}: metadata is not valid UTF-8 JSON ({e}).") from None
-    return meta
+        raise _damaged(where, 'meta_json', why=e) from None
 
 # %% ../nbs/15_saving.ipynb #3ed9a6c4
 # key -> (allowed Python types, what a valid value looks like); checked before anything is used
@@ -52,46 +87,32 @@ _SCHEMA = {
     'version': (int, "an int"),
     'config': (dict, "a dict of constructor keywords"),
     'rng': (dict, "a numpy bit_generator.state dict"),
-    'optimizer': (dict, "{'class': str, 'lr': float}"),
+    'optimizer': (dict, "a dict describing the optimizer"),
     'is_fitted': (bool, "true or false"),
     'n_epochs_trained': (int, "an int >= 0"),
     'history': (list, "a list of history names"),
 }
+# the keys of 'optimizer' in each format version: 2 adds the optimizer's name and hyperparameters
+_OPTIMIZER_KEYS = {1: {'class', 'lr'}, 2: {'class', 'kind', 'lr', 'hyperparameters'}}
 
 def _validate_meta(meta, where):
     "ValueError unless `meta` has exactly the keys and types of _SCHEMA (format and version first)."
-    if not isinstance(meta, dict):
-        raise ValueError(f"{where}: metadata must be a JSON object; got {type(meta).__name__}.")
-    if meta.get('format') != FORMAT:
-        raise ValueError(f"{where}: not an mlp model file (format {meta.get('format')!r}, expected "
-                         f"{FORMAT!r}). Save models with model.save(path) or "
-                         f"mlp.persistence.save_model(model, path).")
+    if not isinstance(meta, dict): raise _damaged(where, 'meta_object', got=type(meta).__name__)
+    if meta.get('format') != FORMAT: raise _damaged(where, 'format', got=meta.get('format'))
     v = meta.get('version')
-    if v != FORMAT_VERSION:
-        raise ValueError(f"{where}: file format version {v!r}, but this mlp reads version "
-                         f"{FORMAT_VERSION}. Load it with the mlp version that wrote it, or save it "
-                         f"again from there.")
+    if v not in _OPTIMIZER_KEYS or isinstance(v, bool):
+        raise _damaged(where, 'version', got=v, known=sorted(_OPTIMIZER_KEYS))
     missing, extra = sorted(set(_SCHEMA) - set(meta)), sorted(set(meta) - set(_SCHEMA))
-    if missing or extra:
-        raise ValueError(f"{where}: metadata keys do not match format {FORMAT_VERSION}: missing "
-                         f"{missing}, unexpected {extra}.")
+    if missing or extra: raise _damaged(where, 'keys', version=v, missing=missing, extra=extra)
     for key, (typ, what) in _SCHEMA.items():
-        val = meta[key]
-        ok = isinstance(val, typ) and not (typ is int and isinstance(val, bool))
-        if not ok:
-            raise ValueError(f"{where}: metadata {key!r} must be {what}; got {val!r:.60}.")
-    opt, hist = meta['optimizer'], meta['history']
-    if (set(opt) != {'class', 'lr'} or not isinstance(opt['class'], str)
-            or isinstance(opt['lr'], bool) or not isinstance(opt['lr'], (int, float))):
-        raise ValueError(f"{where}: metadata 'optimizer' must be {{'class': str, 'lr': number}}; "
-                         f"got {opt!r:.80}.")
-    if not all(isinstance(h, str) and h.isidentifier() for h in hist):
-        raise ValueError(f"{where}: metadata 'history' must list names like 'cost'; got {hist!r:.80}.")
-    if meta['n_epochs_trained'] < 0:
-        raise ValueError(f"{where}: n_epochs_trained must be >= 0; got {meta['n_epochs_trained']}.")
-    if not isinstance(meta['config'].get('layer_construct'), list):
-        raise ValueError(f"{where}: metadata 'config' needs 'layer_construct' as a list of "
-                         f"[neurons, batchnorm, activation, keep_prob] lists.")
+        if not isinstance(meta[key], typ) or (typ is int and isinstance(meta[key], bool)):
+            raise _damaged(where, 'type', key=key, what=what, got=meta[key])
+    opt, hist, keys = meta['optimizer'], meta['history'], _OPTIMIZER_KEYS[v]
+    if set(opt) != keys or not isinstance(opt['class'], str) or type(opt['lr']) not in (int, float):
+        raise _damaged(where, 'optimizer', keys=sorted(keys), got=opt)
+    if not all(isinstance(h, str) and h.isidentifier() for h in hist): raise _damaged(where, 'history', got=hist)
+    if meta['n_epochs_trained'] < 0: raise _damaged(where, 'epochs', got=meta['n_epochs_trained'])
+    if not isinstance(meta['config'].get('layer_construct'), list): raise _damaged(where, 'layers')
 
 # %% ../nbs/15_saving.ipynb #5e5e5a62
 def _npz_path(path):
@@ -102,35 +123,23 @@ def _npz_path(path):
     path = Path(path)
     return path if path.suffix == '.npz' else path.with_name(path.name + '.npz')
 
-def _float_list_array(name, values):
-    a = np.asarray(values, dtype=np.float64)
-    if a.ndim != 1: raise TypeError(f"cannot save: {name} must be a flat list of numbers; got shape {a.shape}.")
-    return a
-
 def save_model(model, path):
-    """Write `model` (an mlp.model.Multilayerperceptron) to the .npz file `path` and return its Path.
+    """Write `model` (a Multilayerperceptron) to the .npz file `path`, atomically; returns its Path.
 
-    Stored: the constructor keywords (`get_config()`), parameters, BatchNorm running
-    statistics, optimizer state, the random generator's state, costs and history. Every entry
-    is a plain numeric array (metadata: UTF-8 JSON in a uint8 array), so loading never
-    unpickles. The file is written to a temporary name and renamed: a crash mid-write never
-    leaves a truncated model at `path`."""
+    Stored: `get_config()`, every array of `state_dict()`, and its plain values as JSON
+    metadata (in a uint8 array), so that loading never unpickles."""
     path = _npz_path(path)
-    if getattr(model, 'lr_schedule', None) is not None:
+    if model.lr_schedule is not None:
         warnings.warn("the model's lr_schedule is a Python function and is not saved (a file that "
                       "stores code could run code); after loading, set model.lr_schedule again "
                       "before training on.", UserWarning, stacklevel=2)
-    meta = dict(format=FORMAT, version=FORMAT_VERSION, config=model.get_config(),
-                rng=model.rng.bit_generator.state,
-                optimizer={'class': type(model.optimizer).__name__, 'lr': float(model.optimizer.lr)},
-                is_fitted=bool(getattr(model, 'is_fitted_', False)),
-                n_epochs_trained=int(getattr(model, 'n_epochs_trained_', 0)),
-                history=list(model.history))
-    arrays = {_META: _meta_to_array(meta), 'costs': _float_list_array('costs', model.costs)}
-    arrays |= {f'param.{k}': v for k, v in model.parameters.items()}
-    arrays |= {f'bn.{k}': v for k, v in model.bn_state.items()}
-    arrays |= {f'opt.{k}': v for k, v in model.optimizer.state_dict().items()}
-    arrays |= {f'history.{k}': _float_list_array(f'history[{k!r}]', v) for k, v in model.history.items()}
+    config, state = model.get_config(), model.state_dict()
+    opt = {'class': type(model.optimizer).__name__, 'kind': config['optimizer'],
+           'lr': state['optimizer_lr'], 'hyperparameters': model.optimizer.config()}
+    meta = dict(format=FORMAT, version=FORMAT_VERSION, config=config, rng=state['rng'], optimizer=opt,
+                is_fitted=state['is_fitted'], n_epochs_trained=state['n_epochs_trained'],
+                history=[k[8:] for k in state if k.startswith('history.')])
+    arrays = {_META: _meta_to_array(meta)} | {k: v for k, v in state.items() if isinstance(v, np.ndarray)}
     tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
     try:
         with open(tmp, 'wb') as f: np.savez(f, **arrays)
@@ -139,125 +148,103 @@ def save_model(model, path):
         if tmp.exists(): tmp.unlink()
     return path
 
+def _save(self, path):
+    "Write the model to a .npz file (chapter 15); `mlp.load(path)` reads it back."
+    return save_model(self, path)
+
+Multilayerperceptron.save = _save
+
 # %% ../nbs/15_saving.ipynb #57582ea2
 def _read_arrays(path):
     "Every array in the .npz at `path`, loaded with allow_pickle=False (object arrays refused)."
     def bad(e):
-        why = (f"{type(e).__name__}: {e}" if 'pickle' not in str(e).lower() else
-               "it contains pickled Python objects, which are never loaded: unpickling a file can "
-               "run any code in it")
-        return ValueError(f"{path}: not a readable mlp model file ({why}). Model files are .npz "
-                          f"archives of numeric arrays written by save_model.")
+        why = _DAMAGED['pickled'] if 'pickle' in str(e).lower() else f"{type(e).__name__}: {e}"
+        return _damaged(path, 'unreadable', why=why)
     try: npz = np.load(path, allow_pickle=False)
     except FileNotFoundError: raise
     except Exception as e: raise bad(e) from None  # pickles, damaged zips, foreign formats
-    if not isinstance(npz, np.lib.npyio.NpzFile):
-        raise bad(ValueError("it holds a single array, not an .npz archive"))
+    if not isinstance(npz, np.lib.npyio.NpzFile): raise bad(ValueError("it holds a single array, not an .npz archive"))
     with npz:
         try: return {k: npz[k] for k in npz.files}
         except Exception as e: raise bad(e) from None  # e.g. an object array inside
 
-def _expected_arrays(model, meta):
-    "name -> (shape, dtype) of every array a file for `model` must hold (optimizer slots aside)."
-    exp = {'costs': ((None,), np.dtype(np.float64))}
-    exp |= {f'param.{k}': (v.shape, v.dtype) for k, v in model.parameters.items()}
-    exp |= {f'bn.{k}': (v.shape, v.dtype) for k, v in model.bn_state.items()}
-    exp |= {f'opt.{k}': (np.shape(v), np.asarray(v).dtype) for k, v in model.optimizer.state_dict().items()}
-    exp |= {f'history.{k}': ((None,), np.dtype(np.float64)) for k in meta['history']}
-    return exp
+def _read_meta(path):
+    "The arrays of the file at `path` and its validated metadata."
+    arrays = _read_arrays(path)
+    if _META not in arrays: raise _damaged(path, 'no_meta')
+    meta = _array_to_meta(arrays.pop(_META), path)
+    _validate_meta(meta, path)
+    return arrays, meta
 
-def _optimizer_slots(model):
-    "name -> (shape, dtype) of the optimizer's per-parameter state after at least one step."
-    return {f'opt.{s}.{k}': (v.shape, v.dtype) for s in type(model.optimizer).slots
-            for k, v in model.parameters.items()}
+# %% ../nbs/15_saving.ipynb #e6e637a9
+def _expected_arrays(model, meta, names):
+    """name -> (shape, dtype) of every array a file for `model` (freshly built) must hold: its
+    state's arrays, with the optimizer's slots when the file has any (they appear at the first step)."""
+    state = model.state_dict()
+    exp = {k: (v.shape, v.dtype) for k, v in state.items()
+           if isinstance(v, np.ndarray) and not k.startswith('history.')}
+    exp |= {f'history.{k}': ((0,), np.dtype(np.float64)) for k in meta['history']}
+    slots = {f'opt.{s}.{k[6:]}': (v.shape, v.dtype) for s in type(model.optimizer).slots
+             for k, v in state.items() if k.startswith('param.')}
+    return exp | slots if names & set(slots) else exp
 
 def _check_arrays(arrays, model, meta, where):
     "ValueError naming missing, unexpected, mis-shaped, mis-typed or non-finite arrays."
-    exp, slots = _expected_arrays(model, meta), _optimizer_slots(model)
-    names = set(arrays) - {_META}
-    if names & set(slots): exp |= slots  # created for every parameter at the first step: all or none
-    missing, extra = sorted(set(exp) - names), sorted(names - set(exp))
-    if missing or extra:
-        diff = '; '.join(f"{w} {v}" for w, v in (('missing', missing), ('unexpected', extra)) if v)
-        raise ValueError(f"{where}: the arrays do not match the architecture stored in the file: "
-                         f"{diff}. The file is damaged or was edited; save the model again.")
+    exp = _expected_arrays(model, meta, set(arrays))
+    missing, extra = sorted(set(exp) - set(arrays)), sorted(set(arrays) - set(exp))
+    diff = '; '.join(f"{w} {v}" for w, v in (('missing', missing), ('unexpected', extra)) if v)
+    if diff: raise _damaged(where, 'arrays', diff=diff)
     for k, (shape, dtype) in exp.items():
-        a = arrays[k]
-        shape_ok = a.ndim == len(shape) and all(s is None or s == t for s, t in zip(shape, a.shape))
-        if not shape_ok or a.dtype != dtype:
-            raise ValueError(f"{where}: array {k!r} has shape {a.shape} and dtype {a.dtype}; the "
-                             f"architecture in the file needs shape "
-                             f"{tuple('any' if s is None else s for s in shape)} and dtype {dtype}.")
-        if a.dtype.kind == 'f' and not np.isfinite(a).all():
-            raise ValueError(f"{where}: array {k!r} contains NaN or inf; a model with non-finite "
-                             f"values would predict NaN. Retrain it (with a smaller lr).")
+        a, any_length = arrays[k], k == 'costs' or k.startswith('history.')
+        if a.shape != shape and not (any_length and a.ndim == 1) or a.dtype != dtype:
+            raise _damaged(where, 'array', key=k, shape=a.shape, dtype=a.dtype, need_dtype=dtype,
+                           need='(any,)' if any_length else shape)
+        if a.dtype.kind == 'f' and not np.isfinite(a).all(): raise _damaged(where, 'finite', key=k)
 
+# %% ../nbs/15_saving.ipynb #f82bb5c8
 def _precheck_weights(config, arrays, where):
     """Compare the weight shapes the stored layer list implies with the arrays in the file
     BEFORE building the model: a file claiming a 10**6-unit layer is refused without allocating it."""
-    from mlp.layers import parse_layers
     try: specs = parse_layers(config['layer_construct'])
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"{where}: the stored layer list is invalid: {e}") from None
+    except (TypeError, ValueError) as e: raise _damaged(where, 'layer_list', why=e) from None
     for l in range(1, len(specs)):
         shape, a = (specs[l].neurons, specs[l - 1].neurons), arrays.get(f'param.W{l}')
         if a is None or a.shape != shape:
-            got = 'no array' if a is None else f"shape {a.shape}"
-            raise ValueError(f"{where}: the stored layer list needs 'param.W{l}' of shape {shape}; "
-                             f"the file has {got}. The file is damaged or was edited.")
+            raise _damaged(where, 'weights', l=l, shape=shape, got='no array' if a is None else f"shape {a.shape}")
 
-def _make_model(config, where):
-    "A fresh Multilayerperceptron from the stored constructor keywords, validated by the class."
-    from mlp.model import Multilayerperceptron  # here, not at import: mlp.model imports this module
-    allowed = set(inspect.signature(Multilayerperceptron).parameters)
-    unknown = sorted(set(config) - allowed)
-    if unknown:
-        raise ValueError(f"{where}: unknown constructor keywords {unknown} in the stored "
-                         f"configuration (written by a different version of mlp?).")
-    try: return Multilayerperceptron(**config)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"{where}: the stored configuration is invalid: {e}") from None
+def _make_model(meta, where):
+    """A fresh Multilayerperceptron from the stored constructor keywords, validated by the class
+    (format 1 stored `adam`, which the constructor still reads), with the stored optimizer class."""
+    config = meta['config']
+    unknown = sorted(set(config) - set(inspect.signature(Multilayerperceptron).parameters))
+    if unknown: raise _damaged(where, 'keywords', unknown=unknown)
+    try: model = Multilayerperceptron(**config)
+    except (TypeError, ValueError) as e: raise _damaged(where, 'config', why=e) from None
+    stored, built = meta['optimizer']['class'], type(model.optimizer).__name__
+    if stored != built: raise _damaged(where, 'optimizer_class', stored=stored, built=built)
+    return model
 
+# %% ../nbs/15_saving.ipynb #f138ef3a
 def load_model(path):
-    """Read a model written by `save_model` and return a Multilayerperceptron whose
-    predictions are bitwise equal to the saved one's and which continues training exactly as
-    the saved one would have.
+    """Read a model written by `save_model` (format 1 or 2) and return a Multilayerperceptron
+    whose predictions are bitwise equal to the saved one's and which continues training exactly
+    as the saved one would have.
 
     Nothing in the file is executed: arrays are loaded with allow_pickle=False, metadata is
     parsed as JSON and checked against a schema, and the architecture is rebuilt by the
     constructor (which validates it) before any stored array is accepted."""
-    path = _npz_path(path)
-    where = str(path)
-    arrays = _read_arrays(path)
-    if _META not in arrays:
-        raise ValueError(f"{where}: no {_META!r} entry, so not an mlp model file. Save models "
-                         f"with model.save(path).")
-    meta = _array_to_meta(arrays[_META], where)
-    _validate_meta(meta, where)
+    where = path = _npz_path(path)
+    arrays, meta = _read_meta(path)
     _precheck_weights(meta['config'], arrays, where)
-    model = _make_model(meta['config'], where)
-    if meta['optimizer']['class'] != type(model.optimizer).__name__:
-        raise ValueError(f"{where}: optimizer state is for {meta['optimizer']['class']}, but the "
-                         f"stored configuration builds {type(model.optimizer).__name__}.")
+    model = _make_model(meta, where)
     _check_arrays(arrays, model, meta, where)
-    for k, v in model.parameters.items(): v[...] = arrays[f'param.{k}']  # in place: same objects
-    for k, v in model.bn_state.items(): v[...] = arrays[f'bn.{k}']
-    opt_state = {k[4:]: arrays[k] for k in arrays if k.startswith('opt.')}
-    model.optimizer.load_state_dict(opt_state)
-    model.optimizer.lr = meta['optimizer']['lr']
-    try: model.rng.bit_generator.state = meta['rng']
-    except Exception as e:  # numpy validates the dict; any complaint means a damaged file
-        raise ValueError(f"{where}: invalid random generator state ({type(e).__name__}: {e}).") from None
-    model.costs = arrays['costs'].tolist()
-    model.history = {k: arrays[f'history.{k}'].tolist() for k in meta['history']}
-    model.is_fitted_, model.n_epochs_trained_ = meta['is_fitted'], meta['n_epochs_trained']
-    return model
+    history = {f'history.{k}': arrays.pop(f'history.{k}') for k in meta['history']}  # in stored order
+    state = arrays | history | {'rng': meta['rng'], 'optimizer_lr': meta['optimizer']['lr'],
+                                'is_fitted': meta['is_fitted'], 'n_epochs_trained': meta['n_epochs_trained']}
+    try: return model.load_state_dict(state)
+    except (TypeError, ValueError, KeyError) as e:  # numpy checks the generator's state dict
+        raise _damaged(where, 'rng', why=f"{type(e).__name__}: {e}") from None
 
 def read_metadata(path):
     "The validated JSON metadata of a model file (architecture, hyperparameters, training state)."
-    path = _npz_path(path)
-    arrays = _read_arrays(path)
-    if _META not in arrays: raise ValueError(f"{path}: no {_META!r} entry, so not an mlp model file.")
-    meta = _array_to_meta(arrays[_META], str(path))
-    _validate_meta(meta, str(path))
-    return meta
+    return _read_meta(_npz_path(path))[1]

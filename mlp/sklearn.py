@@ -13,14 +13,12 @@ except ImportError as e:  # the rest of mlp needs NumPy only, so only this modul
         "mlp.sklearn adapts the book's model to scikit-learn and needs scikit-learn >= 1.6, "
         f"which could not be imported ({e}). Install it with `pip install scikit-learn`, or "
         "install the book's extras with `pip install -e '.[book]'`.") from e
-import numbers
 import numpy as np
+from .layers import PARAMS, check_param, _is_int, _is_real
 from .model import Multilayerperceptron
 from .data import to_columns
 
 # %% ../nbs/21_sklearn.ipynb #21c009
-def _is_int(v): return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
-
 def _hidden_sizes(sizes):
     "hidden_layer_sizes (an int, or a sequence of positive ints; () for none) -> list of ints."
     given = sizes
@@ -65,24 +63,18 @@ class _MLPEstimator(BaseEstimator):
     def _build_model(self, n_features, n_outputs, output_activation, n_samples):
         "A new, untrained Multilayerperceptron for these hyperparameters and this data."
         hidden = _hidden_sizes(self.hidden_layer_sizes)
-        if self.optimizer not in ("adam", "sgd"):
-            raise ValueError(f"optimizer must be 'adam' or 'sgd'; got {self.optimizer!r}.")
-        if not _is_int(self.epochs) or self.epochs < 1:
-            raise ValueError("epochs must be a positive int (passes over the training set); "
-                             f"got {self.epochs!r}.")
-        if not isinstance(self.batchnorm, (bool, np.bool_)):
-            raise TypeError(f"batchnorm must be True or False; got {self.batchnorm!r}.")
-        if self.batchnorm and hidden and n_samples < 2:
+        epochs = check_param("epochs", self.epochs, PARAMS["epoch"])
+        if check_param("batchnorm", self.batchnorm) and hidden and n_samples < 2:
             raise ValueError(f"BatchNorm needs n_samples >= 2 to compute a batch variance; got "
                              f"n_samples = {n_samples}. Pass more samples or batchnorm=False.")
         layers = [(n_features, False, self.activation, 1),
                   *[(h, bool(self.batchnorm), self.activation, self.keep_prob) for h in hidden],
                   (n_outputs, False, output_activation, 1)]
         return Multilayerperceptron(
-            layer_construct=layers, epoch=int(self.epochs), lr=self.lr,
-            minibatch_size=self.minibatch_size, adam=self.optimizer == "adam",
+            layer_construct=layers, epoch=epochs, lr=self.lr,
+            minibatch_size=self.minibatch_size, optimizer=self.optimizer,
             # lamda == 0 switches L2 off; anything else, valid or not, goes to the model's checks
-            Regularization=not (isinstance(self.lamda, numbers.Real) and self.lamda == 0),
+            Regularization=not (_is_real(self.lamda) and self.lamda == 0),
             lamda=self.lamda,
             seed=_seed(self.random_state))
 

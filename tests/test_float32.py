@@ -121,10 +121,10 @@ def test_fit_does_not_copy_a_column_major_training_set():
     X, y = _small_data(2)
     XF = np.asfortranarray(X, dtype=np.float32)
     model = Multilayerperceptron(layer_construct=SMALL_LAYERS, dtype="float32")
-    rows = model._example_rows(model._inputs(XF))
+    rows = model._training_rows(XF, y)[0]
     assert rows.base is XF and rows.flags.c_contiguous and rows.shape == (X.shape[1], 6)
     XC = np.ascontiguousarray(X, dtype=np.float32)
-    rows = model._example_rows(model._inputs(XC))
+    rows = model._training_rows(XC, y)[0]
     assert rows.flags.c_contiguous and np.array_equal(rows, XC.T) and not np.shares_memory(rows, XC)
 
 

@@ -144,8 +144,8 @@ def test_check_hyperparameters_valid():
 ])
 def test_check_hyperparameters_rejects(bad, exc):
     (key, value), = bad.items()
-    rng_words = {'epoch': '>= 1', 'minibatch_size': '>= 1', 'lr': '(0, inf)', 'lamda': '[0, inf)',
-                 'beta1': '[0, 1)', 'beta2': '[0, 1)', 'epsilon': '(0, inf)'}[key]
+    rng_words = {'epoch': '>= 1', 'minibatch_size': '>= 1', 'lr': '> 0', 'lamda': '>= 0',
+                 'beta1': '[0, 1)', 'beta2': '[0, 1)', 'epsilon': '> 0'}[key]
     with raises(exc, key, repr(value), rng_words):
         check_hyperparameters(**(GOOD | bad))
 
@@ -166,7 +166,7 @@ def test_check_minibatch_for_batchnorm():
     ('784-10', TypeError, ['list']),
     ([(4, False, 'ReLu', 1), (3, False, 'softmax')], ValueError, ['layer 1', '4 entries']),
     ([(4, False, 'ReLu', 1), 3], TypeError, ['layer 1', 'tuple']),
-    ([(4, False, 'ReLu', 1), (0, False, 'softmax', 1)], ValueError, ['neurons', 'positive']),
+    ([(4, False, 'ReLu', 1), (0, False, 'softmax', 1)], ValueError, ['neurons', '>= 1']),
     ([(4, False, 'ReLu', 1), (2.5, False, 'softmax', 1)], TypeError, ['neurons']),
     ([(4, False, 'ReLu', 1), (8, 'yes', 'ReLu', 1), (3, False, 'softmax', 1)], TypeError, ['batchnorm']),
     ([(4, False, 'ReLu', 1), (8, False, 'relux', 1), (3, False, 'softmax', 1)], ValueError,
@@ -354,7 +354,8 @@ def test_file_holds_only_numeric_arrays_and_json(tmp_path):
     with np.load(p, allow_pickle=False) as f:
         assert all(f[k].dtype != object for k in f.files)
         meta = json.loads(f['__meta__'].tobytes().decode('utf-8'))
-    assert meta['format'] == 'mlp-model' and meta['version'] == FORMAT_VERSION == 1
+    assert meta['format'] == 'mlp-model' and meta['version'] == FORMAT_VERSION == 2
+    assert meta['optimizer']['kind'] == meta['config']['optimizer'] == 'adam'
     assert read_metadata(p) == meta
 
 
@@ -389,12 +390,14 @@ def _set_config(arrays, **changes):
     (lambda a: a.pop('__meta__'), ['__meta__', 'not an mlp model file']),
     (lambda a: a.update(__meta__=np.frombuffer(b'{"format": ', np.uint8)), ['not valid UTF-8 JSON']),
     (lambda a: a.update(__meta__=np.array('{}')), ['uint8']),
-    (lambda a: _set_meta(a, version=2), ['version 2', 'reads version 1']),
+    (lambda a: _set_meta(a, version=3), ['version 3', 'reads versions [1, 2]']),
     (lambda a: _set_meta(a, format='keras'), ['not an mlp model file']),
     (lambda a: _set_meta(a, surprise=1), ["unexpected ['surprise']"]),
     (lambda a: _set_meta(a, is_fitted='yes'), ["'is_fitted'"]),
     (lambda a: _set_meta(a, rng={'bit_generator': 'MT19937', 'state': {}}), ['random generator state']),
-    (lambda a: _set_meta(a, optimizer={'class': 'SGD', 'lr': 0.1}), ['optimizer state is for SGD']),
+    (lambda a: _set_meta(a, optimizer={'class': 'SGD', 'lr': 0.1}), ["'optimizer' must have the keys"]),
+    (lambda a: _set_meta(a, optimizer={'class': 'SGD', 'kind': 'sgd', 'lr': 0.1, 'hyperparameters': {}}),
+     ['optimizer state is for SGD']),
     (lambda a: _set_config(a, evil='os.system'), ["unknown constructor keywords ['evil']"]),
     (lambda a: _set_config(a, lr=-1), ['configuration is invalid', 'lr']),
     (lambda a: _set_config(a, layer_construct=[[4, False, 'ReLu', 1]]), ['layer list is invalid', 'at least 2']),

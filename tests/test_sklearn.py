@@ -169,9 +169,9 @@ def test_params_clone_pickle(data):
 @pytest.mark.parametrize("params, error, words", [
     (dict(hidden_layer_sizes=(8, 0)), ValueError, "hidden_layer_sizes"),
     (dict(hidden_layer_sizes="64"), ValueError, "hidden_layer_sizes"),
-    (dict(optimizer="rmsprop"), ValueError, "optimizer"),
+    (dict(optimizer="rmsprp"), ValueError, "optimizer"),
     (dict(epochs=0), ValueError, "epochs"),
-    (dict(epochs=2.5), ValueError, "epochs"),
+    (dict(epochs=2.5), TypeError, "epochs"),
     (dict(batchnorm="yes"), TypeError, "batchnorm"),
     (dict(random_state=-1), ValueError, "random_state"),
     (dict(random_state="abc"), ValueError, "random_state"),
