@@ -8,14 +8,65 @@ import numpy as np
 from .activations import canonical_activation
 from .layers import check_params
 
+# %% ../nbs/12_input_checks.ipynb #ee0a8ac6
+_SAY = {   # why an input is refused -> what to tell the user; the fields come from the check
+    'text': "{name} must be a numeric array; got a {kind} ({value!r:.40}).",
+    'ragged': "{name} could not be made into a rectangular array: every row must have the same length "
+              "(NumPy said: {why}).",
+    'complex': "{name} must hold real numbers; got complex dtype {dtype}. If the imaginary parts are "
+               "zero, pass {name}.real.",
+    'dtype': "{name} must be a numeric array (float, int or bool); got dtype {dtype}. {hint}",
+    'float': "dtype must be a NumPy floating dtype such as np.float64 or 'float32'; got {dtype!r}. "
+             "Pass dtype=np.float64 (default) or dtype=np.float32.",
+    'too_large': "{name} has {n} value(s) too large for {dtype}; the first is {at} = {value:g}. Standardize "
+                 "the data (subtract the mean, divide by the standard deviation) or use float64.",
+    'not_finite': "{name} contains {n_nan} NaN and {n_inf} inf value(s) out of {size}; the first is {at} = "
+                  "{value}. Remove or impute missing values (e.g. replace NaN by the feature's mean) before "
+                  "training: a single NaN makes every weight NaN after one step.",
+    'transposed': "{name} has shape {shape}, which looks like (examples, {rows}): the {layer} layer has {n} "
+                  "units and the layout here is ({rows}, examples). Pass {name}.T (transpose).",
+    'rows': "{name} has {r} rows ({rows}) but the {layer} layer has {n} units: expected shape ({n}, m){alt}, "
+            "got {shape}. Fix {name}, or the {which} tuple of layer_construct.",
+    'empty': "{name} is empty: shape {shape} has no examples (m == 0). Pass at least one example as a column.",
+    'count': "X has {m} examples but {name} has {m_Y}: they must match (one target per column of X).",
+    'y_ndim': "{name} must be 2-D ({n}, m) or 1-D (m,); got {ndim}-D shape {shape}.",
+    'y_1d': "{name} is 1-D with shape {shape} but the output layer has {n} units: expected shape ({n}, m). "
+            "A 1-D {name} is accepted only for a single output unit.",
+    'column': "{name} has shape {shape}, a column of labels: pass {name}.ravel() (integer labels of shape (m,)).",
+    'label_int': "class labels in {name} must be integers in [0, {n}); got {value:g} at example {j}. A softmax "
+                 "output takes integer labels of shape (m,) or one-hot columns of shape ({n}, m).",
+    'label_range': "label {value:g} at example {j} is outside [0, {n}): the softmax output layer has {n} units, "
+                   "so labels must be 0..{top}. Give the output layer one unit per class, or remap the labels "
+                   "with np.unique({name}, return_inverse=True)[1].",
+    'one_hot': "a softmax output needs one-hot columns in {name} (exactly one 1, zeros elsewhere) or integer "
+               "labels of shape (m,); column {j} (example {j}) is {col}. If {name} holds class labels y, pass "
+               "them 1-D, or one-hot encode them with np.eye({n})[y].T.",
+    'sigmoid': "labels for a sigmoid output must be 0 or 1 (probabilities in [0, 1]); got {value:g} at example "
+               "{j}{unit}. For more than two classes use a softmax output with integer labels; for regression "
+               "use a 'Linear' output.",
+    'batchnorm': "BatchNorm needs at least 2 examples per mini-batch in training; got a mini-batch of {m} "
+                 "example(s), and layer(s) {bn} use BatchNorm. With one example the batch variance is 0, so "
+                 "every normalized value is 0 and the layer forgets its input. Use minibatch_size >= 2 and at "
+                 "least 2 training examples, or set batchnorm to False in layer_construct.",
+}
+_DTYPE_HINTS = {   # dtype kind -> how to make such an array numeric
+    'U': "If the strings are numbers, convert with {name}.astype(float); if they are categories, encode "
+         "them as numbers first (e.g. one-hot).",
+    'O': "Convert it with np.asarray({name}, dtype=float) after encoding any text as numbers (a "
+         "scipy.sparse matrix needs .toarray()).",
+    '': "Convert it to floats first, e.g. {name}.astype(float)."}
+_DTYPE_HINTS['S'] = _DTYPE_HINTS['U']
+
+def _refuse(error, reason, **fields):
+    "The exception `error` (a class) saying `_SAY[reason]` filled with `fields`."
+    return error(_SAY[reason].format(**fields))
+
 # %% ../nbs/12_input_checks.ipynb #db530472
 def _float_dtype(dtype):
     "`np.dtype(dtype)`, which must be a floating dtype (float32 or float64)."
     try: dt = np.dtype(dtype)
     except TypeError: dt = None
-    if dt is None or dt.kind != 'f':
-        raise TypeError(f"dtype must be a NumPy floating dtype such as np.float64 or 'float32'; "
-                        f"got {dtype!r}. Pass dtype=np.float64 (default) or dtype=np.float32.")
+    if dt is None or dt.kind != 'f': raise _refuse(TypeError, 'float', dtype=dtype)
     return dt
 
 def _cast(A, dt, order='C'):
@@ -25,26 +76,13 @@ def _cast(A, dt, order='C'):
 
 def _as_numeric(A, name):
     "`A` as an ndarray of a real numeric dtype (bool, int, float), without copying if possible."
-    if isinstance(A, (str, bytes)):
-        raise TypeError(f"{name} must be a numeric array; got a {type(A).__name__} ({A!r:.40}).")
+    if isinstance(A, (str, bytes)): raise _refuse(TypeError, 'text', name=name, kind=type(A).__name__, value=A)
     try: A = np.asarray(A)
-    except ValueError as e:  # NumPy 2 refuses ragged nested lists
-        raise ValueError(f"{name} could not be made into a rectangular array: every row must have "
-                         f"the same length (NumPy said: {e}).") from None
-    kind = A.dtype.kind
-    if kind in 'biuf': return A
-    if kind == 'c':
-        raise TypeError(f"{name} must hold real numbers; got complex dtype {A.dtype}. "
-                        f"If the imaginary parts are zero, pass {name}.real.")
-    if kind in 'US':
-        hint = (f"If the strings are numbers, convert with {name}.astype(float); if they are "
-                f"categories, encode them as numbers first (e.g. one-hot).")
-    elif kind == 'O':
-        hint = (f"Convert it with np.asarray({name}, dtype=float) after encoding any text as "
-                f"numbers (a scipy.sparse matrix needs .toarray()).")
-    else: hint = f"Convert it to floats first, e.g. {name}.astype(float)."
-    raise TypeError(f"{name} must be a numeric array (float, int or bool); got dtype {A.dtype}. "
-                    + hint)
+    except ValueError as e: raise _refuse(ValueError, 'ragged', name=name, why=e) from None  # NumPy 2: ragged lists
+    if A.dtype.kind in 'biuf': return A
+    if A.dtype.kind == 'c': raise _refuse(TypeError, 'complex', name=name, dtype=A.dtype)
+    hint = _DTYPE_HINTS.get(A.dtype.kind, _DTYPE_HINTS['']).format(name=name)
+    raise _refuse(TypeError, 'dtype', name=name, dtype=A.dtype, hint=hint)
 
 # %% ../nbs/12_input_checks.ipynb #e2adc331
 def _where(name, idx, rows='feature'):
@@ -57,19 +95,12 @@ def _check_finite(A, name, original=None, rows='feature'):
     with np.errstate(all='ignore'):
         if np.isfinite(A.sum()): return  # NaN and inf propagate through a sum: the fast path
     bad = ~np.isfinite(A)
-    n_bad = int(bad.sum())
-    if n_bad == 0: return  # the sum overflowed, but every entry is finite
+    if not bad.any(): return  # the sum overflowed, but every entry is finite
     idx = tuple(int(i) for i in np.argwhere(bad)[0])
-    first = A[idx]
+    n_bad, n_nan, at = int(bad.sum()), int(np.isnan(A).sum()), _where(name, idx, rows)
     if original is not None and original.dtype.kind == 'f' and np.isfinite(original[idx]):
-        raise ValueError(f"{name} has {n_bad} value(s) too large for {A.dtype}; the first is "
-                         f"{_where(name, idx, rows)} = {original[idx]:g}. Standardize the data "
-                         f"(subtract the mean, divide by the standard deviation) or use float64.")
-    n_nan = int(np.isnan(A).sum())
-    raise ValueError(f"{name} contains {n_nan} NaN and {n_bad - n_nan} inf value(s) out of "
-                     f"{A.size}; the first is {_where(name, idx, rows)} = {first}. Remove or "
-                     f"impute missing values (e.g. replace NaN by the feature's mean) before "
-                     f"training: a single NaN makes every weight NaN after one step.")
+        raise _refuse(ValueError, 'too_large', name=name, n=n_bad, dtype=A.dtype, at=at, value=original[idx])
+    raise _refuse(ValueError, 'not_finite', name=name, n_nan=n_nan, n_inf=n_bad - n_nan, size=A.size, at=at, value=A[idx])
 
 # %% ../nbs/12_input_checks.ipynb #b445532e
 def _not_2d_message(A, n_features, name):
@@ -94,6 +125,15 @@ def _not_2d_message(A, n_features, name):
                f"transpose: {name}.reshape(len({name}), -1).T")
     return f"{head}; got {A.ndim}-D shape {A.shape}.{fix}"
 
+def _check_layout(A, n, name, rows, layer, which, m=None, alt=''):
+    "ValueError unless the 2-D `A` is (n, m) with m >= 1 (and m columns when given); names a transpose."
+    if A.shape[0] != n:
+        reason = 'transposed' if A.shape[1] == n else 'rows'
+        raise _refuse(ValueError, reason, name=name, shape=A.shape, r=A.shape[0], n=n, rows=rows, layer=layer,
+                      which=which, alt=alt)
+    if m is not None and A.shape[1] != m: raise _refuse(ValueError, 'count', m=m, m_Y=A.shape[1], name=name)
+    if A.shape[1] == 0: raise _refuse(ValueError, 'empty', name=name, shape=A.shape)
+
 def check_X(X, n_features, dtype=np.float64, name='X'):
     """Validate inputs `X` for a network whose input layer has `n_features` units.
 
@@ -102,49 +142,24 @@ def check_X(X, n_features, dtype=np.float64, name='X'):
     already has that dtype.
     Raises TypeError for non-numeric data (strings, objects, complex) and ValueError for a wrong
     shape (with the transpose or reshape that fixes it), no examples, or NaN/inf entries."""
-    dt = _float_dtype(dtype)
-    A = _as_numeric(X, name)
+    dt, A = _float_dtype(dtype), _as_numeric(X, name)
     if A.ndim != 2: raise ValueError(_not_2d_message(A, n_features, name))
-    if A.shape[0] != n_features:
-        if A.shape[1] == n_features:
-            raise ValueError(f"{name} has shape {A.shape}, which looks like (examples, features): "
-                             f"the input layer has {n_features} units and the layout here is "
-                             f"(features, examples). Pass {name}.T (transpose).")
-        raise ValueError(f"{name} has {A.shape[0]} rows (features) but the input layer has "
-                         f"{n_features} units: expected shape ({n_features}, m), got {A.shape}. "
-                         f"Fix {name}, or the first tuple of layer_construct.")
-    if A.shape[1] == 0:
-        raise ValueError(f"{name} is empty: shape {A.shape} has no examples (m == 0). "
-                         f"Pass at least one example as a column.")
+    _check_layout(A, n_features, name, 'features', 'input', 'first')
     out = _cast(A, dt, order='K')
     _check_finite(out, name, A)
     return out
 
 # %% ../nbs/12_input_checks.ipynb #739d3a64
-def _check_count(m_Y, m, name):
-    if m is not None and m_Y != m:
-        raise ValueError(f"X has {m} examples but {name} has {m_Y}: they must match "
-                         f"(one target per column of X).")
-    if m_Y == 0: raise ValueError(f"{name} is empty: it has no examples (m == 0).")
-
 def _labels_to_onehot(y, n_outputs, m, dt, name):
     "Integer class labels (m,) -> one-hot (n_outputs, m) of dtype `dt`."
-    _check_count(y.shape[0], m, name)
+    _check_layout(y[None, :], 1, name, 'classes', 'softmax output', 'last', m)
     if y.dtype.kind == 'f':
         _check_finite(y, name)
-        frac = y != np.round(y)
-        if frac.any():
-            j = int(np.argmax(frac))
-            raise ValueError(f"class labels in {name} must be integers in [0, {n_outputs}); got "
-                             f"{y[j]:g} at example {j}. A softmax output takes integer labels of "
-                             f"shape (m,) or one-hot columns of shape ({n_outputs}, m).")
-    bad = (y < 0) | (y >= n_outputs)
-    if bad.any():
-        j = int(np.argmax(bad))
-        raise ValueError(f"label {y[j]:g} at example {j} is outside [0, {n_outputs}): the softmax "
-                         f"output layer has {n_outputs} units, so labels must be 0..{n_outputs - 1}. "
-                         f"Give the output layer one unit per class, or remap the labels with "
-                         f"np.unique({name}, return_inverse=True)[1].")
+        j = int(np.argmax(y != np.round(y)))
+        if y[j] != round(y[j]): raise _refuse(ValueError, 'label_int', name=name, n=n_outputs, value=y[j], j=j)
+    j = int(np.argmax((y < 0) | (y >= n_outputs)))
+    if not 0 <= y[j] < n_outputs:
+        raise _refuse(ValueError, 'label_range', name=name, n=n_outputs, value=y[j], j=j, top=n_outputs - 1)
     out = np.zeros((n_outputs, y.shape[0]), dtype=dt)
     out[y.astype(np.intp), np.arange(y.shape[0])] = 1
     return out
@@ -152,35 +167,19 @@ def _labels_to_onehot(y, n_outputs, m, dt, name):
 def _check_onehot(out, name):
     "ValueError unless every column of `out` has exactly one 1 and zeros elsewhere."
     ok = ((out == 0) | (out == 1)).all(axis=0) & (out.sum(axis=0) == 1)
-    if ok.all(): return
     j = int(np.argmin(ok))
-    col = np.array2string(out[:, j], precision=3, threshold=12, edgeitems=4)
-    n = out.shape[0]
-    raise ValueError(f"a softmax output needs one-hot columns in {name} (exactly one 1, zeros "
-                     f"elsewhere) or integer labels of shape (m,); column {j} (example {j}) is "
-                     f"{col}. If {name} holds class labels y, pass them 1-D, or one-hot encode "
-                     f"them with np.eye({n})[y].T.")
+    if not ok[j]:
+        col = np.array2string(out[:, j], precision=3, threshold=12, edgeitems=4)
+        raise _refuse(ValueError, 'one_hot', name=name, j=j, col=col, n=out.shape[0])
 
-def _softmax_targets(A, n_outputs, m, dt, name):
-    if A.ndim == 1 or (A.shape[0] == 1 and n_outputs != 1):
-        return _labels_to_onehot(A.ravel(), n_outputs, m, dt, name)
-    if A.shape[0] != n_outputs:
-        if A.shape[1] == 1:
-            raise ValueError(f"{name} has shape {A.shape}, a column of labels: pass "
-                             f"{name}.ravel() (integer labels of shape (m,)).")
-        if A.shape[1] == n_outputs:
-            raise ValueError(f"{name} has shape {A.shape}, which looks like (examples, classes): "
-                             f"the layout here is (classes, examples) = ({n_outputs}, m). Pass "
-                             f"{name}.T (transpose).")
-        raise ValueError(f"{name} has {A.shape[0]} rows but the softmax output layer has "
-                         f"{n_outputs} units: expected one-hot ({n_outputs}, m) or integer labels "
-                         f"(m,); got shape {A.shape}.")
-    _check_count(A.shape[1], m, name)
-    out = _cast(A, dt)
-    _check_finite(out, name, A, rows='class')
-    _check_onehot(out, name)
-    return out
+def _check_sigmoid(out, A, name):
+    "ValueError unless every target in `out` lies in [0, 1]; names the first that does not."
+    bad = (out < 0) | (out > 1)
+    if bad.any():
+        i, j = (int(k) for k in np.argwhere(bad)[0])
+        raise _refuse(ValueError, 'sigmoid', value=A[i, j], j=j, unit=f" (output {i})" if out.shape[0] > 1 else "")
 
+# %% ../nbs/12_input_checks.ipynb #f173ed21
 def check_Y(Y, n_outputs, activation, m, dtype=np.float64, name='Y'):
     """Validate targets `Y` for an output layer of `n_outputs` units with `activation`.
 
@@ -189,39 +188,20 @@ def check_Y(Y, n_outputs, activation, m, dtype=np.float64, name='Y'):
     Linear, ReLu, tanh: finite reals. For one output unit, (m,) is accepted too.
     `m` is the number of examples in X (None skips the count check).
     Returns a C-contiguous ndarray (n_outputs, m) of `dtype`."""
-    dt = _float_dtype(dtype)
-    act = canonical_activation(activation)  # TypeError/ValueError with a did-you-mean hint
-    A = _as_numeric(Y, name)
-    if A.ndim not in (1, 2):
-        raise ValueError(f"{name} must be 2-D ({n_outputs}, m) or 1-D (m,); got {A.ndim}-D shape "
-                         f"{A.shape}.")
-    if act == 'softmax': return _softmax_targets(A, n_outputs, m, dt, name)
-    if A.ndim == 1:
-        if n_outputs != 1:
-            raise ValueError(f"{name} is 1-D with shape {A.shape} but the output layer has "
-                             f"{n_outputs} units: expected shape ({n_outputs}, m). A 1-D {name} "
-                             f"is accepted only for a single output unit.")
-        A = A[None, :]
-    elif A.shape[0] != n_outputs:
-        if A.shape[1] == n_outputs:
-            raise ValueError(f"{name} has shape {A.shape}, which looks like (examples, outputs): "
-                             f"the layout here is (outputs, examples) = ({n_outputs}, m). Pass "
-                             f"{name}.T (transpose).")
-        raise ValueError(f"{name} has {A.shape[0]} rows but the output layer has {n_outputs} "
-                         f"units: expected shape ({n_outputs}, m), got {A.shape}. Fix {name}, or "
-                         f"the last tuple of layer_construct.")
-    _check_count(A.shape[1], m, name)
+    dt, act = _float_dtype(dtype), canonical_activation(activation)  # did-you-mean for a typo
+    A, softmax = _as_numeric(Y, name), act == 'softmax'
+    if A.ndim not in (1, 2): raise _refuse(ValueError, 'y_ndim', name=name, n=n_outputs, ndim=A.ndim, shape=A.shape)
+    if softmax and (A.ndim == 1 or A.shape[0] == 1 != n_outputs):
+        return _labels_to_onehot(A.ravel(), n_outputs, m, dt, name)
+    if A.ndim == 1 and n_outputs != 1: raise _refuse(ValueError, 'y_1d', name=name, shape=A.shape, n=n_outputs)
+    A = A.reshape(1, -1) if A.ndim == 1 else A
+    if softmax and A.shape[0] != n_outputs and A.shape[1] == 1: raise _refuse(ValueError, 'column', name=name, shape=A.shape)
+    rows, layer = ('classes', 'softmax output') if softmax else ('outputs', 'output')
+    _check_layout(A, n_outputs, name, rows, layer, 'last', m, ' or integer labels (m,)' if softmax else '')
     out = _cast(A, dt)
-    _check_finite(out, name, A, rows='output')
-    if act == 'sigmoid':
-        bad = (out < 0) | (out > 1)
-        if bad.any():
-            i, j = (int(k) for k in np.argwhere(bad)[0])
-            unit = f" (output {i})" if n_outputs > 1 else ""
-            raise ValueError(f"labels for a sigmoid output must be 0 or 1 (probabilities in "
-                             f"[0, 1]); got {A[i, j]:g} at example {j}{unit}. For more than two "
-                             f"classes use a softmax output with integer labels; for regression "
-                             f"use a 'Linear' output.")
+    _check_finite(out, name, A, rows={'classes': 'class', 'outputs': 'output'}[rows])
+    if softmax: _check_onehot(out, name)
+    if act == 'sigmoid': _check_sigmoid(out, A, name)
     return out
 
 # %% ../nbs/12_input_checks.ipynb #113fefd8
@@ -238,9 +218,4 @@ def check_minibatch_for_batchnorm(m, layers):
 
     layers: LayerSpec list (or `(neurons, batchnorm, activation, keep_prob)` tuples)."""
     bn = [l for l, spec in enumerate(layers) if spec[1]]
-    if m < 2 and bn:
-        raise ValueError(f"BatchNorm needs at least 2 examples per mini-batch in training; got a "
-                         f"mini-batch of {m} example(s), and layer(s) {bn} use BatchNorm. With one "
-                         f"example the batch variance is 0, so every normalized value is 0 and the "
-                         f"layer forgets its input. Use minibatch_size >= 2 and at least 2 training "
-                         f"examples, or set batchnorm to False in layer_construct.")
+    if m < 2 and bn: raise _refuse(ValueError, 'batchnorm', m=m, bn=bn)
