@@ -4,9 +4,28 @@
 __all__ = ['to_labels', 'confusion_matrix', 'accuracy', 'precision_recall_f1', 'classification_metrics', 'plot_confusion_matrix',
            'mean_squared_error', 'r2_score']
 
-# %% ../nbs/11_metrics.ipynb #b78e73db
+# %% ../nbs/11_metrics.ipynb #14480626
 import numpy as np
 
+_SAY = {   # why a metric refuses its arguments -> message (the fields come from the check)
+    'label_shape': "Expected labels of shape (m,), a row (1, m) or one-hot columns (classes, m); got an "
+                   "array of shape {shape}.",
+    'label_dtype': "Expected numeric class labels, got dtype {dtype}.",
+    'label_int': "Expected integer class labels but got non-integer values (such as probabilities); "
+                 "threshold them first, e.g. (A > 0.5).astype(int).",
+    'label_sign': "Class labels must be >= 0, got a minimum of {low}.",
+    'lengths': "y_true has {n_true} examples but y_pred has {n_pred}; pass predictions for the same examples.",
+    'shapes': "y_true has shape {s_true} but y_pred has shape {s_pred}; they must match, (outputs, m) or (m,).",
+    'empty': "Metrics need at least one example; got 0.",
+    'n_classes': "n_classes={n} but a label {top} occurs; pass n_classes >= {need} or leave it None.",
+    'binary': "average='binary' needs labels in {{0, 1}}, got labels up to {top}; use average='macro' for multiclass.",
+    'average': "average must be 'binary' or 'macro', got {average!r}.",
+    'cm': "cm must be a square (k, k) matrix, got shape {shape}; build it with confusion_matrix(y_true, y_pred).",
+    'names': "class_names has {n} names for a {k}x{k} matrix; give {k}.",
+}
+def _refuse(error, reason, **fields): return error(_SAY[reason].format(**fields))
+
+# %% ../nbs/11_metrics.ipynb #b78e73db
 def to_labels(Y):
     """Integer class labels of shape (m,) from labels (m,), a label row (1, m) or one-hot /
     probability columns (classes, m) (argmax over axis 0)."""
@@ -14,26 +33,19 @@ def to_labels(Y):
     if Y.ndim == 2 and Y.shape[0] > 1: return Y.argmax(axis=0)
     if Y.ndim == 2: Y = Y[0]
     if Y.ndim != 1:
-        raise ValueError(f"Expected labels of shape (m,), a row (1, m) or one-hot columns "
-                         f"(classes, m); got an array of shape {Y.shape}.")
+        raise _refuse(ValueError, 'label_shape', shape=Y.shape)
     if Y.dtype == bool: return Y.astype(np.int64)
     if not (np.issubdtype(Y.dtype, np.integer) or np.issubdtype(Y.dtype, np.floating)):
-        raise TypeError(f"Expected numeric class labels, got dtype {Y.dtype}.")
-    if np.issubdtype(Y.dtype, np.floating):
-        if not np.all(np.isfinite(Y)) or np.any(Y != np.round(Y)):
-            raise ValueError("Expected integer class labels but got non-integer values (such as "
-                             "probabilities); threshold them first, e.g. (A > 0.5).astype(int).")
-    if Y.size and Y.min() < 0:
-        raise ValueError(f"Class labels must be >= 0, got a minimum of {Y.min()}.")
+        raise _refuse(TypeError, 'label_dtype', dtype=Y.dtype)
+    if Y.dtype.kind == 'f' and not (np.isfinite(Y) & (Y == np.round(Y))).all(): raise _refuse(ValueError, 'label_int')
+    if Y.size and Y.min() < 0: raise _refuse(ValueError, 'label_sign', low=Y.min())
     return Y.astype(np.int64)
 
 def _pair(y_true, y_pred):
     "Both label vectors, checked to be non-empty and of equal length."
     yt, yp = to_labels(y_true), to_labels(y_pred)
-    if yt.shape != yp.shape:
-        raise ValueError(f"y_true has {yt.size} examples but y_pred has {yp.size}; "
-                         f"pass predictions for the same examples.")
-    if yt.size == 0: raise ValueError("Metrics need at least one example; got 0.")
+    if yt.shape != yp.shape: raise _refuse(ValueError, 'lengths', n_true=yt.size, n_pred=yp.size)
+    if yt.size == 0: raise _refuse(ValueError, 'empty')
     return yt, yp
 
 def _n_rows(Y):
@@ -51,9 +63,7 @@ def confusion_matrix(y_true, y_pred, n_classes=None):
     if n_classes is None: k = max(top, _n_rows(y_true), _n_rows(y_pred))
     else:
         k = int(n_classes)
-        if k < top:
-            raise ValueError(f"n_classes={n_classes} but a label {top - 1} occurs; "
-                             f"pass n_classes >= {top} or leave it None.")
+        if k < top: raise _refuse(ValueError, 'n_classes', n=n_classes, top=top - 1, need=top)
     # each (true, pred) pair becomes one cell index true*k + pred; bincount counts them all at once
     return np.bincount(yt * k + yp, minlength=k * k).reshape(k, k)
 
@@ -78,14 +88,12 @@ def precision_recall_f1(y_true, y_pred, average="binary", n_classes=None):
     tp + fp + fn = 0: sklearn's `zero_division=0`."""
     yt, yp = _pair(y_true, y_pred)
     if average == "binary":
-        if max(yt.max(), yp.max()) > 1:
-            raise ValueError(f"average='binary' needs labels in {{0, 1}}, got labels up to "
-                             f"{max(yt.max(), yp.max())}; use average='macro' for multiclass.")
+        if max(yt.max(), yp.max()) > 1: raise _refuse(ValueError, 'binary', top=max(yt.max(), yp.max()))
         labels = np.array([1])
     elif average == "macro":
         labels = np.arange(n_classes) if n_classes is not None else np.union1d(yt, yp)
     else:
-        raise ValueError(f"average must be 'binary' or 'macro', got {average!r}.")
+        raise _refuse(ValueError, 'average', average=average)
     top = int(max(yt.max(), yp.max())) + 1
     # at least two columns so the positive class 1 exists even when no example has label 1
     cm = confusion_matrix(yt, yp, max(2, top if n_classes is None else int(n_classes)))
@@ -111,13 +119,10 @@ def plot_confusion_matrix(cm, class_names=None, ax=None):
     "Draw a (k, k) confusion matrix with its counts; rows true, columns predicted. Returns the axes."
     import matplotlib.pyplot as plt   # lazily: the package itself depends on NumPy only
     cm = np.asarray(cm)
-    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
-        raise ValueError(f"cm must be a square (k, k) matrix, got shape {cm.shape}; "
-                         f"build it with confusion_matrix(y_true, y_pred).")
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]: raise _refuse(ValueError, 'cm', shape=cm.shape)
     k = cm.shape[0]
     names = [str(i) for i in range(k)] if class_names is None else [str(c) for c in class_names]
-    if len(names) != k:
-        raise ValueError(f"class_names has {len(names)} names for a {k}x{k} matrix; give {k}.")
+    if len(names) != k: raise _refuse(ValueError, 'names', n=len(names), k=k)
     if ax is None: _, ax = plt.subplots(figsize=(1.0 + 0.6 * k, 0.8 + 0.6 * k))
     ax.imshow(cm, cmap="Blues")
     for i in range(k):
@@ -134,10 +139,8 @@ def _as_same_shape(y_true, y_pred):
     yt, yp = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
     if yt.shape != yp.shape:
         yt, yp = (a.reshape(-1) if a.ndim == 2 and a.shape[0] == 1 else a for a in (yt, yp))
-    if yt.shape != yp.shape:
-        raise ValueError(f"y_true has shape {np.shape(y_true)} but y_pred has shape "
-                         f"{np.shape(y_pred)}; they must match, (outputs, m) or (m,).")
-    if yt.size == 0: raise ValueError("Metrics need at least one example; got 0.")
+    if yt.shape != yp.shape: raise _refuse(ValueError, 'shapes', s_true=np.shape(y_true), s_pred=np.shape(y_pred))
+    if yt.size == 0: raise _refuse(ValueError, 'empty')
     return yt, yp
 
 def mean_squared_error(y_true, y_pred):
