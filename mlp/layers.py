@@ -138,8 +138,19 @@ def _parse_one(i, layer):
     except (TypeError, ValueError) as e:
         raise type(e)(f"layer {i} {tuple(layer)!r}: {e}") from None
 
-def _layer_error(i, layer, msg): return ValueError(f"layer {i} {tuple(layer)!r}: {msg}")
+_PLAIN = lambda s: not s.batchnorm and s.keep_prob == 1
+_LAYER_RULES = [   # (which layers, what must hold, what to say otherwise): the table above
+    ('input', _PLAIN, "the input layer must have batchnorm False and keep_prob 1: standardize the inputs "
+                      "instead of normalizing them in the network; input dropout is not part of this design"),
+    ('hidden', lambda s: s.activation != 'softmax', "softmax is only allowed on the output layer; use "
+                                                    "'ReLu' or 'tanh' for hidden layers"),
+    ('output', _PLAIN, "the output layer must have batchnorm False and keep_prob 1 (no normalization or "
+                       "dropout on the predictions)"),
+    ('output', lambda s: s.activation != 'softmax' or s.neurons >= 2, "a softmax output needs at least 2 "
+               "units; for one output unit (binary classification) use 'sigmoid'"),
+]
 
+# %% ../nbs/03_dense_layer.ipynb #b10f1314
 def parse_layers(layer_construct):
     """Validate a layer list [(neurons, batchnorm, activation, keep_prob), ...]; return a
     list of LayerSpec with canonical activation names. Entry 0 is the input layer (n_0)."""
@@ -151,19 +162,8 @@ def parse_layers(layer_construct):
                          f"got {len(layer_construct)}: {layer_construct!r}")
     specs = [_parse_one(i, layer) for i, layer in enumerate(layer_construct)]
     L = len(specs) - 1
-    if specs[0].batchnorm or specs[0].keep_prob != 1:
-        raise _layer_error(0, layer_construct[0], "the input layer must have "
-                           "batchnorm False and keep_prob 1: standardize the inputs instead of "
-                           "normalizing them in the network; input dropout is not part of this design")
-    for l in range(1, L):
-        if specs[l].activation == 'softmax':
-            raise _layer_error(l, layer_construct[l], f"softmax is only allowed on "
-                               f"the output layer (layer {L}); use 'ReLu' or 'tanh' for hidden layers")
-    if specs[L].batchnorm or specs[L].keep_prob != 1:
-        raise _layer_error(L, layer_construct[L], "the output layer must have "
-                           "batchnorm False and keep_prob 1 (no normalization or dropout on "
-                           "the predictions)")
-    if specs[L].activation == 'softmax' and specs[L].neurons < 2:
-        raise _layer_error(L, layer_construct[L], "a softmax output needs at least "
-                           "2 units; for one output unit (binary classification) use 'sigmoid'")
+    places = {'input': [0], 'hidden': range(1, L), 'output': [L]}
+    for place, ok, say in _LAYER_RULES:
+        bad = [l for l in places[place] if not ok(specs[l])]
+        if bad: raise ValueError(f"layer {bad[0]} {tuple(layer_construct[bad[0]])!r}: {say}")
     return specs

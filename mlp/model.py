@@ -262,7 +262,7 @@ def fit(self, X, Y, validation_data=None, callbacks=None):
                 if hooks["on_batch_end"]:
                     self._call(hooks, "on_batch_end", dict(epoch=epoch, batch=batch, cost=J, grads=types.MappingProxyType(grads)))
         self.n_epochs_trained_ += 1
-        logs = {"epoch": epoch, "cost": self._epoch_cost(total / m), **self._validate(val)}
+        logs = {"epoch": epoch, "cost": self._epoch_cost(total / m), **self._validation_logs(val)}
         self.is_fitted_ = True
         self._call(hooks, "on_epoch_end", logs)
         if self.stop_training: break
@@ -318,7 +318,7 @@ def _epoch_cost(self, cost):
     return cost
 
 @_patch_to(Multilayerperceptron)
-def _validate(self, val):
+def _validation_logs(self, val):
     "{'val_cost', 'val_metric'} on the validated pair `val` (one forward pass), or {} without one."
     if val is None: return {}
     val_cost, A_val = self._forward_cost(*val, training=False)[:2]
