@@ -49,6 +49,8 @@ _SAY = {   # why an input is refused -> what to tell the user; the fields come f
                  "every normalized value is 0 and the layer forgets its input. Use minibatch_size >= 2 and at "
                  "least 2 training examples, or set batchnorm to False in layer_construct.",
 }
+
+# %% ../nbs/12_input_checks.ipynb #db530472
 _DTYPE_HINTS = {   # dtype kind -> how to make such an array numeric
     'U': "If the strings are numbers, convert with {name}.astype(float); if they are categories, encode "
          "them as numbers first (e.g. one-hot).",
@@ -61,7 +63,6 @@ def _refuse(error, reason, **fields):
     "The exception `error` (a class) saying `_SAY[reason]` filled with `fields`."
     return error(_SAY[reason].format(**fields))
 
-# %% ../nbs/12_input_checks.ipynb #db530472
 def _float_dtype(dtype):
     "`np.dtype(dtype)`, which must be a floating dtype (float32 or float64)."
     try: dt = np.dtype(dtype)
@@ -134,6 +135,7 @@ def _check_layout(A, n, name, rows, layer, which, m=None, alt=''):
     if m is not None and A.shape[1] != m: raise _refuse(ValueError, 'count', m=m, m_Y=A.shape[1], name=name)
     if A.shape[1] == 0: raise _refuse(ValueError, 'empty', name=name, shape=A.shape)
 
+# %% ../nbs/12_input_checks.ipynb #dd9147fb
 def check_X(X, n_features, dtype=np.float64, name='X'):
     """Validate inputs `X` for a network whose input layer has `n_features` units.
 

@@ -40,6 +40,7 @@ class Param(NamedTuple):
     options: tuple = ()        # the strings an 'option' may be (any capitalisation)
     none_ok: bool = False      # None is allowed too (e.g. seed=None)
 
+# %% ../nbs/03_dense_layer.ipynb #888ac858
 _unit = dict(low=0, high=1, closed='left')      # [0, 1): a decay rate
 PARAMS = {
     'epoch':          Param('int', 1, meaning='passes over the training set'),

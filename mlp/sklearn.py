@@ -43,6 +43,25 @@ def _seed(random_state):
                      f"RandomState; got {random_state!r}. Pass e.g. random_state=0.")
 
 # %% ../nbs/21_sklearn.ipynb #21c011
+def _build_model(est, n_features, n_outputs, output_activation, n_samples):
+    "A new, untrained Multilayerperceptron for the estimator `est`'s hyperparameters and this data."
+    hidden = _hidden_sizes(est.hidden_layer_sizes)
+    epochs = check_param("epochs", est.epochs, PARAMS["epoch"])
+    if check_param("batchnorm", est.batchnorm) and hidden and n_samples < 2:
+        raise ValueError(f"BatchNorm needs n_samples >= 2 to compute a batch variance; got "
+                         f"n_samples = {n_samples}. Pass more samples or batchnorm=False.")
+    layers = [(n_features, False, est.activation, 1),
+              *[(h, bool(est.batchnorm), est.activation, est.keep_prob) for h in hidden],
+              (n_outputs, False, output_activation, 1)]
+    return Multilayerperceptron(
+        layer_construct=layers, epoch=epochs, lr=est.lr,
+        minibatch_size=est.minibatch_size, optimizer=est.optimizer,
+        # lamda == 0 switches L2 off; anything else, valid or not, goes to the model's checks
+        Regularization=not (_is_real(est.lamda) and est.lamda == 0),
+        lamda=est.lamda,
+        seed=_seed(est.random_state))
+
+# %% ../nbs/21_sklearn.ipynb #9f3d7df2
 class _MLPEstimator(BaseEstimator):
     "Hyperparameters, model building and the (samples, features) boundary of both estimators."
 
@@ -60,28 +79,10 @@ class _MLPEstimator(BaseEstimator):
         self.lamda = lamda
         self.random_state = random_state
 
-    def _build_model(self, n_features, n_outputs, output_activation, n_samples):
-        "A new, untrained Multilayerperceptron for these hyperparameters and this data."
-        hidden = _hidden_sizes(self.hidden_layer_sizes)
-        epochs = check_param("epochs", self.epochs, PARAMS["epoch"])
-        if check_param("batchnorm", self.batchnorm) and hidden and n_samples < 2:
-            raise ValueError(f"BatchNorm needs n_samples >= 2 to compute a batch variance; got "
-                             f"n_samples = {n_samples}. Pass more samples or batchnorm=False.")
-        layers = [(n_features, False, self.activation, 1),
-                  *[(h, bool(self.batchnorm), self.activation, self.keep_prob) for h in hidden],
-                  (n_outputs, False, output_activation, 1)]
-        return Multilayerperceptron(
-            layer_construct=layers, epoch=epochs, lr=self.lr,
-            minibatch_size=self.minibatch_size, optimizer=self.optimizer,
-            # lamda == 0 switches L2 off; anything else, valid or not, goes to the model's checks
-            Regularization=not (_is_real(self.lamda) and self.lamda == 0),
-            lamda=self.lamda,
-            seed=_seed(self.random_state))
-
     def _fit_model(self, X, Y, n_outputs, output_activation):
         """Train a new model on X (n_samples, n_features) and targets Y in the model's layout
         ((n_outputs, n_samples), or class indices (n_samples,) for softmax); returns self."""
-        model = self._build_model(X.shape[1], n_outputs, output_activation, X.shape[0])
+        model = _build_model(self, X.shape[1], n_outputs, output_activation, X.shape[0])
         self.model_ = model.fit(to_columns(X), Y)
         self.out_activation_ = output_activation
         self.loss_curve_ = list(model.history["cost"])
@@ -93,6 +94,26 @@ class _MLPEstimator(BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return self.model_.predict(to_columns(X)).T
+
+# %% ../nbs/21_sklearn.ipynb #d771e79c
+def _classifier_targets(y):
+    """(classes_, targets in the model's layout, output units, output activation) for checked
+    labels y: a 0/1 indicator matrix (n_samples, n_labels) gives one sigmoid unit per label,
+    two classes one sigmoid unit, k > 2 classes k softmax units (class indices as targets)."""
+    if y.ndim == 2:
+        if type_of_target(y) != "multilabel-indicator":
+            raise ValueError(
+                f"a 2-D y must be a 0/1 indicator matrix (n_samples, n_labels) for multi-label "
+                f"data; got shape {y.shape} with values {np.unique(y)[:5]}. For one label per "
+                f"sample pass a 1-D y; for several multi-class targets use "
+                f"sklearn.multioutput.MultiOutputClassifier.")
+        return np.arange(y.shape[1]), to_columns(y), y.shape[1], "sigmoid"  # label j is column j
+    classes, c = np.unique(y, return_inverse=True)  # c: index of each label in classes
+    if len(classes) < 2:
+        raise ValueError(f"MLPClassifier needs samples of at least 2 classes; y has one class "
+                         f"only ({classes[0]!r}), so there is nothing to learn.")
+    if len(classes) == 2: return classes, c[None, :], 1, "sigmoid"
+    return classes, c, len(classes), "softmax"
 
 # %% ../nbs/21_sklearn.ipynb #21c013
 class MLPClassifier(ClassifierMixin, _MLPEstimator):
@@ -111,22 +132,8 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
         if y.ndim == 2 and y.shape[1] == 1: y = column_or_1d(y, warn=True)  # a column of labels
         check_classification_targets(y)
         self._multilabel = y.ndim == 2
-        if self._multilabel:
-            if type_of_target(y) != "multilabel-indicator":
-                raise ValueError(
-                    f"a 2-D y must be a 0/1 indicator matrix (n_samples, n_labels) for multi-label "
-                    f"data; got shape {y.shape} with values {np.unique(y)[:5]}. For one label per "
-                    f"sample pass a 1-D y; for several multi-class targets use "
-                    f"sklearn.multioutput.MultiOutputClassifier.")
-            self.classes_ = np.arange(y.shape[1])  # label j is column j, as in scikit-learn
-            return self._fit_model(X, to_columns(y), y.shape[1], "sigmoid")
-        self.classes_, c = np.unique(y, return_inverse=True)  # c: index of each label in classes_
-        k = len(self.classes_)
-        if k < 2:
-            raise ValueError(f"MLPClassifier needs samples of at least 2 classes; y has one class "
-                             f"only ({self.classes_[0]!r}), so there is nothing to learn.")
-        if k == 2: return self._fit_model(X, c[None, :], 1, "sigmoid")
-        return self._fit_model(X, c, k, "softmax")
+        self.classes_, Y, n_outputs, output_activation = _classifier_targets(y)
+        return self._fit_model(X, Y, n_outputs, output_activation)
 
     def predict_proba(self, X):
         """Probabilities (n_samples, n_classes), column j for classes_[j]; rows sum to 1, except
