@@ -15,18 +15,8 @@ def dense_forward(A_prev, W, b=None):
     """Z = W @ A_prev (+ b). A_prev (n_{l-1}, m), W (n_l, n_{l-1}), Z (n_l, m);
     b (n_l, 1), or None for a layer followed by BatchNorm (which has no bias).
     Returns (Z, cache) with cache = (A_prev, W, b is not None)."""
-    A_prev, W = np.asarray(A_prev), np.asarray(W)
-    if W.ndim != 2 or A_prev.ndim != 2 or W.shape[1] != A_prev.shape[0]:
-        raise ValueError(f"dense_forward needs W (n_l, n_prev) and A_prev (n_prev, m) with one "
-                         f"n_prev; got W {W.shape} and A_prev {A_prev.shape} (examples go in "
-                         "columns: transpose X?)")
     Z = W @ A_prev
-    if b is not None:
-        b = np.asarray(b)
-        if b.shape != (W.shape[0], 1):
-            raise ValueError(f"b must have shape ({W.shape[0]}, 1) to match W {W.shape}; "
-                             f"got {b.shape} (reshape a flat b with b.reshape(-1, 1))")
-        Z += b
+    if b is not None: Z += b
     return Z, (A_prev, W, b is not None)
 
 # %% ../nbs/03_dense_layer.ipynb #cc73c244
