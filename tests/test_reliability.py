@@ -166,7 +166,7 @@ def test_check_minibatch_for_batchnorm():
     ('784-10', TypeError, ['list']),
     ([(4, False, 'ReLu', 1), (3, False, 'softmax')], ValueError, ['layer 1', '4 entries']),
     ([(4, False, 'ReLu', 1), 3], TypeError, ['layer 1', 'tuple']),
-    ([(4, False, 'ReLu', 1), (0, False, 'softmax', 1)], ValueError, ['neurons', 'positive']),
+    ([(4, False, 'ReLu', 1), (0, False, 'softmax', 1)], ValueError, ['neurons', '>= 1']),
     ([(4, False, 'ReLu', 1), (2.5, False, 'softmax', 1)], TypeError, ['neurons']),
     ([(4, False, 'ReLu', 1), (8, 'yes', 'ReLu', 1), (3, False, 'softmax', 1)], TypeError, ['batchnorm']),
     ([(4, False, 'ReLu', 1), (8, False, 'relux', 1), (3, False, 'softmax', 1)], ValueError,
