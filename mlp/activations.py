@@ -99,21 +99,19 @@ _FORWARD = {'ReLu': relu, 'sigmoid': sigmoid, 'tanh': tanh,
             'softmax': softmax, 'Linear': linear}
 
 def activation_forward(Z, activation):
-    """A = g(Z) for the named activation (any capitalisation). Z (n_l, m) -> A (n_l, m).
-    Returns (A, cache), cache = (Z, A, canonical_name) for `activation_backward`."""
-    name = canonical_activation(activation)
+    """A = g(Z) for the named activation. Z (n_l, m) -> A (n_l, m).
+    Returns (A, cache), cache = (Z, A, canonical_name) for `activation_backward`.
+    A canonical name (what `parse_layers` stores) is looked up directly; any other
+    capitalisation goes through `canonical_activation` first."""
+    name = activation if activation in _FORWARD else canonical_activation(activation)
     A = _FORWARD[name](Z)
     return A, (Z, A, name)
 
 def activation_backward(dA, cache):
-    """dZ from dA = dL/dA (n_l, m) and the cache of `activation_forward`; dZ (n_l, m).
-    Elementwise dA * g'(Z), written with A where that is cheaper; for softmax the full
-    Jacobian-vector product A * (dA - sum(A * dA, axis=0))."""
+    """dZ (n_l, m) from dA = dL/dA (n_l, m, the shape of this layer's A) and the cache of
+    `activation_forward`. Elementwise dA * g'(Z), written with A where that is cheaper; for
+    softmax the full Jacobian-vector product A * (dA - sum(A * dA, axis=0))."""
     Z, A, name = cache
-    dA = np.asarray(dA)
-    if dA.shape != A.shape:
-        raise ValueError(f"dA has shape {dA.shape} but this layer's output A has shape "
-                         f"{A.shape}; pass the gradient with respect to this layer's A")
     with np.errstate(under='ignore'):
         if name == 'ReLu':    return dA * (A > 0)
         if name == 'sigmoid': return dA * (A * (1 - A))

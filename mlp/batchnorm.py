@@ -20,41 +20,16 @@ class BatchNormCache(NamedTuple):
     inv_std: np.ndarray
     mu: np.ndarray
     var: np.ndarray
-    Z_centered: np.ndarray | None = None
+    Z_centered: np.ndarray
     eps: float = 1e-5
-
-# %% ../nbs/07_batchnorm.ipynb #07c007
-def _as_float_matrix(Z, name='Z'):
-    "Z as a 2-D floating array (integers become float64); ValueError naming the shape otherwise."
-    Z = np.asarray(Z)
-    if not np.issubdtype(Z.dtype, np.floating): Z = Z.astype(np.float64)
-    if Z.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (features, examples); got shape {Z.shape}. "
-                         f"Reshape a single example to (n, 1).")
-    return Z
-
-def _check_column(v, n, name):
-    "v must be an (n, 1) array: one value per feature."
-    shape = np.shape(v)
-    if shape != (n, 1):
-        raise ValueError(f"{name} must have shape ({n}, 1), one value per feature; got {shape}. "
-                         f"Use np.ones(({n}, 1)) for gamma / running_var, np.zeros(({n}, 1)) for beta / running_mean.")
 
 # %% ../nbs/07_batchnorm.ipynb #07c008
 def batchnorm_forward(Z, gamma, beta, eps=1e-5):
     """Batch normalization in training mode, statistics over the examples (axis 1).
 
-    Z (n, m) pre-activations; gamma, beta (n, 1). Returns Z_tilde (n, m) = gamma * Z_hat + beta
-    with Z_hat = (Z - mu) / sqrt(var + eps), mu and var (biased, divide by m) from this batch,
-    and a `BatchNormCache`. Keeps the dtype of Z."""
-    Z = _as_float_matrix(Z)
-    n, m = Z.shape
-    if m < 2:
-        raise ValueError(f"batchnorm_forward needs a mini-batch of at least 2 examples, got m={m}: "
-                         "the variance of one example is 0, so every normalized value would be 0. "
-                         "Train with minibatch_size >= 2, use batchnorm_inference for a single example, "
-                         "or drop BatchNorm from this layer.")
-    _check_column(gamma, n, 'gamma'); _check_column(beta, n, 'beta')
+    Z (n, m) float pre-activations, m >= 2; gamma, beta (n, 1). Returns Z_tilde (n, m) =
+    gamma * Z_hat + beta with Z_hat = (Z - mu) / sqrt(var + eps), mu and var (biased, divide by m)
+    from this batch, and a `BatchNormCache`. Keeps the dtype of Z."""
     dt = Z.dtype
     gamma, beta = np.asarray(gamma, dt), np.asarray(beta, dt)
     mu = Z.mean(axis=1, keepdims=True)
@@ -72,7 +47,6 @@ def batchnorm_backward_graph(dZ_tilde, cache):
     dZ (n, m) in the same (sum) convention, and dgamma, dbeta (n, 1), gradients of the mean cost J."""
     Z_hat, gamma, s, mu, var, Zc, eps = cache
     m = dZ_tilde.shape[1]
-    if Zc is None: Zc = Z_hat / s
     r = 1.0 / s
     # node 8: Z_tilde = gamma * Z_hat + beta; gamma, beta are broadcast over examples: sum
     dbeta = dZ_tilde.sum(axis=1, keepdims=True)
@@ -114,15 +88,9 @@ def update_running_stats(running_mean, running_var, cache, momentum=0.9):
 
     running = momentum * running + (1 - momentum) * batch, with the batch mean and the biased
     batch variance from `cache`; running_mean, running_var are (n, 1) arrays. PyTorch's
-    `momentum=0.1` weights the NEW value, so it is our 0.9."""
-    if not 0.0 <= momentum <= 1.0:
-        raise ValueError(f"momentum must be in [0, 1] (weight on the old running value, "
-                         f"Keras convention: 0.9 or 0.99); got {momentum}. "
-                         f"PyTorch's momentum=p corresponds to our 1 - p.")
-    for name, r, batch in (('running_mean', running_mean, cache.mu), ('running_var', running_var, cache.var)):
-        if not isinstance(r, np.ndarray):
-            raise TypeError(f"{name} must be a NumPy array (updated in place); got {type(r).__name__}.")
-        _check_column(r, batch.shape[0], name)
+    `momentum=0.1` weights the NEW value, so it is our 0.9. momentum in [0, 1] (checked once,
+    as the model's `bn_momentum`)."""
+    for r, batch in ((running_mean, cache.mu), (running_var, cache.var)):
         r *= momentum
         r += (1.0 - momentum) * batch
 
@@ -131,10 +99,6 @@ def batchnorm_inference(Z, gamma, beta, running_mean, running_var, eps=1e-5):
     """BatchNorm at inference: normalize with the running statistics, so any m >= 1 works.
 
     Z (n, m); gamma, beta, running_mean, running_var (n, 1). Returns Z_tilde (n, m), dtype of Z."""
-    Z = _as_float_matrix(Z)
-    n = Z.shape[0]
-    for name, v in (('gamma', gamma), ('beta', beta), ('running_mean', running_mean), ('running_var', running_var)):
-        _check_column(v, n, name)
     dt = Z.dtype
     scale = np.asarray(gamma, dt) / np.sqrt(np.asarray(running_var, dt) + eps)
     return scale * (Z - np.asarray(running_mean, dt)) + np.asarray(beta, dt)

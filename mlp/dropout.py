@@ -10,33 +10,13 @@ import numpy as np
 def dropout_forward(A, keep_prob, rng=None, mask=None):
     """Inverted dropout: keep each unit with probability keep_prob, scale kept ones by 1/keep_prob.
 
-    A (n, m) activations. keep_prob in (0, 1]; at 1 returns (A, None) and draws nothing.
-    Otherwise the mask is `mask` (bool or 0/1, shape of A; for fixed-mask gradient checks) or
-    `rng.random(A.shape) < keep_prob` with `rng` a numpy Generator. Returns A_out (n, m) and the
-    cache: the scaled mask (mask / keep_prob in A's dtype)."""
-    if isinstance(keep_prob, bool) or not isinstance(keep_prob, (int, float, np.integer, np.floating)):
-        raise TypeError(f"keep_prob must be a number in (0, 1], the probability of KEEPING a unit; "
-                        f"got {type(keep_prob).__name__} {keep_prob!r}. Use 1 for no dropout.")
-    if not 0 < keep_prob <= 1:
-        raise ValueError(f"keep_prob must be in (0, 1], the probability of KEEPING a unit; got {keep_prob}. "
-                         f"Use 1 for no dropout (1 - keep_prob is the drop rate Keras calls `rate`).")
+    A (n, m) float32 or float64 activations. keep_prob in (0, 1] (checked once, by `parse_layers`);
+    at 1 returns (A, None) and draws nothing. Otherwise the mask is `mask` (bool or 0/1, shape of A;
+    for fixed-mask gradient checks) or `rng.random(A.shape, dtype=A.dtype) < keep_prob` with `rng`
+    a numpy Generator. Returns A_out (n, m) and the cache: the scaled mask (mask / keep_prob in A's dtype)."""
     if keep_prob == 1: return A, None
-    A = np.asarray(A)
-    if mask is None:
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"dropout with keep_prob={keep_prob} needs rng, a numpy Generator "
-                            f"(np.random.default_rng(seed)), or a fixed mask; got rng={rng!r}.")
-        dt = A.dtype if A.dtype in (np.float32, np.float64) else np.float64
-        mask = rng.random(A.shape, dtype=dt) < keep_prob
-    else:
-        mask = np.asarray(mask)
-        if mask.shape != A.shape:
-            raise ValueError(f"mask must have the shape of A, {A.shape}; got {mask.shape}. "
-                             f"Draw one per layer and batch, e.g. rng.random(A.shape) < keep_prob.")
-        if mask.dtype != bool and not np.all((mask == 0) | (mask == 1)):
-            raise ValueError("mask must be boolean or hold only 0 and 1 (1 = keep); "
-                             "pass the unscaled mask, dropout_forward divides by keep_prob.")
-    dt = A.dtype if np.issubdtype(A.dtype, np.floating) else np.dtype(np.float64)
+    dt = A.dtype
+    if mask is None: mask = rng.random(A.shape, dtype=dt) < keep_prob
     scaled = np.multiply(mask, dt.type(1 / keep_prob), dtype=dt)   # mask / keep_prob in one pass
     return A * scaled, scaled
 

@@ -21,16 +21,10 @@ def relative_error(g, g_num):
 
 # %% ../nbs/06_gradient_checking.ipynb #06c006
 def _require_float64(params):
-    "Raise TypeError unless every value of the dict `params` is a float64 ndarray."
-    if not isinstance(params, dict):
-        raise TypeError("expected params as a dict of name -> float64 array, "
-                        f"got {type(params).__name__}")
-    for name, P in params.items():
-        if not isinstance(P, np.ndarray) or P.dtype != np.float64:
-            got = P.dtype if isinstance(P, np.ndarray) else type(P).__name__
-            raise TypeError(f"gradient checks need float64 parameters: {name!r} is {got}; "
-                            "float32 rounding (about 1e-7) swamps a 1e-7 check, so build the "
-                            "model in float64 (params = {k: v.astype(np.float64) ...}) to check it")
+    "TypeError unless every array of `params` is float64: float32 rounding (~1e-7) swamps a 1e-7 check."
+    bad = {k: str(getattr(P, 'dtype', type(P).__name__)) for k, P in params.items()
+           if getattr(P, 'dtype', None) != np.float64}
+    if bad: raise TypeError(f"gradient checks need float64 parameters, got {bad}; build the model in float64 to check it")
 
 def numerical_gradients(cost_fn, params, eps=1e-6):
     """Central-difference gradient (J(p + eps) - J(p - eps)) / (2 eps) of every entry of every

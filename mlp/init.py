@@ -8,34 +8,18 @@ import numpy as np
 from .activations import canonical_activation
 
 # %% ../nbs/02_initialization.ipynb #08b259b0
-def _check_args(n_out, n_in, rng, dtype):
-    "Reject bad arguments before any arithmetic (n_in = 0 would otherwise divide by zero)."
-    for what, n in (('n_out', n_out), ('n_in', n_in)):
-        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
-            raise TypeError(f"{what} must be a positive int (a number of units); "
-                            f"got {type(n).__name__} {n!r}")
-        if n < 1:
-            raise ValueError(f"{what} must be a positive int (a number of units); got {n!r}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, e.g. "
-                        f"np.random.default_rng(0); got {type(rng).__name__}")
-    if not np.issubdtype(np.dtype(dtype), np.floating):
-        raise ValueError(f"dtype must be a floating type such as np.float64 or np.float32; "
-                         f"got {dtype!r}")
-
 def _normal(n_out, n_in, variance, rng, dtype):
     "(n_out, n_in) draws of N(0, variance) in float64, then cast: one seed, one W in any dtype."
     return (rng.standard_normal((int(n_out), int(n_in))) * np.sqrt(variance)).astype(dtype)
 
 def he_normal(n_out, n_in, rng, dtype=np.float64):
-    "He/Kaiming normal weights for ReLU layers: W (n_out, n_in) ~ N(0, 2 / n_in)."
-    _check_args(n_out, n_in, rng, dtype)
+    """He/Kaiming normal weights for ReLU layers: W (n_out, n_in) ~ N(0, 2 / n_in).
+    n_out, n_in positive ints (from the parsed layer list); rng a numpy Generator."""
     return _normal(n_out, n_in, 2.0 / n_in, rng, dtype)
 
 def glorot_normal(n_out, n_in, rng, dtype=np.float64):
     """Xavier/Glorot normal weights for tanh, sigmoid, softmax and Linear layers:
-    W (n_out, n_in) ~ N(0, 2 / (n_in + n_out))."""
-    _check_args(n_out, n_in, rng, dtype)
+    W (n_out, n_in) ~ N(0, 2 / (n_in + n_out)). Arguments as for `he_normal`."""
     return _normal(n_out, n_in, 2.0 / (n_in + n_out), rng, dtype)
 
 # %% ../nbs/02_initialization.ipynb #826e9f95

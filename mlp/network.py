@@ -6,8 +6,7 @@ __all__ = ['init_parameters', 'forward', 'backward']
 # %% ../nbs/13_network.ipynb #384b916b
 import numpy as np
 from .init import init_weights
-from .layers import dense_forward
-from .backprop import dense_backward
+from .layers import dense_forward, dense_backward
 from .activations import activation_forward, activation_backward
 from .batchnorm import batchnorm_forward, batchnorm_backward, batchnorm_inference, update_running_stats
 from .dropout import dropout_forward, dropout_backward

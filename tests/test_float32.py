@@ -6,8 +6,7 @@ Speed itself is never asserted here: benchmarks/bench.py measures it."""
 import numpy as np
 import pytest
 
-from mlp.backprop import dense_backward
-from mlp.layers import dense_forward
+from mlp.layers import dense_backward, dense_forward
 from mlp.model import Multilayerperceptron
 from mlp.network import forward
 

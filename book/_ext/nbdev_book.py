@@ -7,7 +7,7 @@ Jupyter Book knows nothing of nbdev's `#| ...` cell directives: it would show th
 | directive in the cell | what the reader sees |
 | --- | --- |
 | `#| default_exp x` alone | cell removed |
-| `#| export`, `#| exports`, `#| exporti` | directive line removed; each exported top-level `def`/`class` gets an anchor `api-<module>-<name>` |
+| `#| export`, `#| exports`, `#| exporti` (optionally `#| export <module>`) | directive line removed; each exported top-level `def`/`class` gets an anchor `api-<module>-<name>` |
 | `#| hide`, `#| include: false` | cell runs, not shown (`remove-cell`) |
 | `#| eval: false` | shown, not executed (`skip-execution`) |
 | `#| code-fold: true` / `show` | input collapsed behind a toggle (`hide-input`) |
@@ -121,14 +121,16 @@ def transform_notebook(nb: dict, flags: set[str], enabled: set[str]) -> tuple[di
             tags.add("skip-execution")
         if not code.strip():
             continue  # a cell of directives only (`#| default_exp x`) has nothing to show or run
-        if module and _EXPORT_KEYS & d.keys() and "remove-cell" not in tags:
+        # `#| export layers` exports to mlp.layers whatever the chapter's default_exp is
+        target = next((d[k].split()[0] for k in sorted(_EXPORT_KEYS & d.keys()) if d[k].split()), module)
+        if target and _EXPORT_KEYS & d.keys() and "remove-cell" not in tags:
             # A name defined again later in the chapter keeps its first anchor (labels are unique).
-            names = [n for n in exported_names(code) if f"mlp.{module}.{n}" not in exports]
+            names = [n for n in exported_names(code) if f"mlp.{target}.{n}" not in exports]
             for name in names:
-                exports[f"mlp.{module}.{name}"] = anchor(module, name)
+                exports[f"mlp.{target}.{name}"] = anchor(target, name)
             if names:
                 cells.append({"cell_type": "markdown", "metadata": {}, "id": f"api-{cell.get('id', len(cells))}",
-                              "source": "\n".join(f"({anchor(module, n)})=" for n in names) + "\n"})
+                              "source": "\n".join(f"({anchor(target, n)})=" for n in names) + "\n"})
         cell["source"] = code
         if tags:
             cell["metadata"]["tags"] = sorted(tags)
