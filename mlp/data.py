@@ -9,6 +9,8 @@ import warnings
 
 import numpy as np
 
+from .metrics import to_labels
+
 # %% ../nbs/16_data.ipynb #c005
 def to_columns(X, dtype=None):
     """Turn a table with one example per row into the book's layout, one example per column.
@@ -120,8 +122,8 @@ def train_test_split(X, y, test_size=0.25, seed=0, stratify=True):
                          f"leaving both parts non-empty; got {test_size!r} for {m} examples.")
     rng = np.random.default_rng(seed)
     if stratify:
-        classes, inverse, counts = np.unique(_class_labels(y, m), return_inverse=True,
-                                             return_counts=True)
+        classes, inverse, counts = np.unique(_class_labels(y, _PASS_STRATIFY_FALSE),
+                                             return_inverse=True, return_counts=True)
         share = counts * n_test / m
         take = np.floor(share).astype(np.intp)
         # largest remainders first; random keys break ties without favouring low labels
@@ -137,16 +139,17 @@ def train_test_split(X, y, test_size=0.25, seed=0, stratify=True):
     return X[:, train], X[:, test], y[..., train], y[..., test]
 
 # %% ../nbs/16_data.ipynb #d004
-def _class_labels(y, m):
-    """Class labels (m,) from labels (m,), a (1, m) row, or a one-hot (k, m) matrix."""
-    y = np.asarray(y)
-    labels = y if y.ndim == 1 else (y[0] if y.shape[0] == 1 else y.argmax(axis=0))
-    if labels.shape != (m,):
-        raise ValueError(f"expected {m} labels, got y of shape {y.shape}.")
-    if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
-        raise ValueError("stratifying needs class labels, but y holds non-integer values "
-                         "(a regression target?): pass stratify=False.")
-    return labels
+_PASS_STRATIFY_FALSE = "If y is a regression target, pass stratify=False."
+_NOT_FOR_REGRESSION = ("Stratified folds need class labels; for a regression target, cut a "
+                       "shuffled np.arange(m) into folds with np.array_split instead.")
+
+
+def _class_labels(y, what_to_do):
+    "The class labels (m,) that stratification groups by, read by mlp.metrics.to_labels."
+    try:
+        return to_labels(y)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"{e} {what_to_do}") from None
 
 # %% ../nbs/16_data.ipynb #d006
 def stratified_kfold(y, n_splits=10, seed=0):
@@ -161,7 +164,7 @@ def stratified_kfold(y, n_splits=10, seed=0):
     if not isinstance(n_splits, (int, np.integer)) or not 2 <= n_splits <= m:
         raise ValueError(f"n_splits must be an integer in [2, {m}] (the number of examples), "
                          f"got {n_splits!r}.")
-    labels, rng = _class_labels(y, m), np.random.default_rng(seed)
+    labels, rng = _class_labels(y, _NOT_FOR_REGRESSION), np.random.default_rng(seed)
     fold, start = np.empty(m, dtype=np.intp), 0
     for c in np.unique(labels):
         idx = rng.permutation(np.flatnonzero(labels == c))

@@ -14,6 +14,7 @@ import pytest
 
 import mlp
 from mlp import data, datasets
+from mlp.metrics import to_labels
 
 PACKAGE = Path(mlp.__file__).resolve().parent
 
@@ -83,6 +84,31 @@ def test_stratified_kfold():
     assert all(abs(y[t].sum() - 23 * t.size / 63) < 1.5 for _, t in folds)
 
 
+def test_stratification_reads_labels_like_the_metrics():
+    "Classes come from mlp.metrics.to_labels: labels, a (1, m) row, one-hot columns, booleans."
+    y = np.repeat([0, 1, 2], [20, 12, 5])
+    X = np.arange(37)[None, :]
+    split = data.train_test_split(X, y, test_size=0.25, seed=4)
+    for same in (y[None, :], data.one_hot(y), y.astype(np.float64)):
+        assert np.array_equal(data.train_test_split(X, same, test_size=0.25, seed=4)[1], split[1])
+    folds = data.stratified_kfold(y, n_splits=5, seed=2)
+    again = data.stratified_kfold(data.one_hot(y), n_splits=5, seed=2)
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(folds, again))
+    yb = np.arange(37) % 3 == 0
+    assert np.array_equal(data.train_test_split(X, yb, test_size=0.25, seed=4)[1],
+                          data.train_test_split(X, to_labels(yb), test_size=0.25, seed=4)[1])
+
+
+def test_stratification_refuses_what_to_labels_refuses():
+    X = np.arange(10)[None, :]
+    with pytest.raises(ValueError, match=">= 0.*stratify=False"):
+        data.train_test_split(X, np.array([-1, 1] * 5), test_size=0.2)   # not the 0..k-1 vocabulary
+    with pytest.raises(TypeError, match="numeric"):
+        data.train_test_split(X, np.array(list("ab") * 5), test_size=0.2)
+    with pytest.raises(ValueError, match="array_split"):
+        data.stratified_kfold(np.linspace(0, 1, 10), n_splits=2)
+
+
 # --- the names that moved to mlp.datasets ----------------------------------------------------
 
 @pytest.mark.parametrize("name", datasets.__all__)
@@ -144,7 +170,7 @@ def _imports(path):
 
 def test_source_imports():
     "What the two modules import, lazily included: data needs no I/O; datasets never needs data."
-    assert _imports(PACKAGE / "data.py") == {"math", "warnings", "numpy", "mlp.datasets"}
+    assert _imports(PACKAGE / "data.py") == {"math", "warnings", "numpy", "mlp.metrics", "mlp.datasets"}
     assert not {m for m in _imports(PACKAGE / "datasets.py") if m.startswith("mlp")}
 
 
