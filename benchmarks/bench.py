@@ -6,7 +6,7 @@ scikit-learn, and against the time of its matrix products alone (the floor).
 
 The network is the seed's: 784-128-64-10, BatchNorm on both hidden layers, ReLU, dropout with
 keep_prob 0.8, softmax + cross-entropy, Adam (lr 1e-3), float32, whole epochs of the 60,000 MNIST
-training images (`mlp.data.load_mnist`, MLP_DATA=../shared/data when present). Every framework
+training images (`mlp.datasets.load_mnist`, MLP_DATA=../shared/data when present). Every framework
 trains the same layers on the same data, each in its own subprocess (so thread pools and peak
 memory are its own), with the thread count fixed; frameworks alternate (ours, torch, keras,
 sklearn, ours, ...) and the table reports the median epoch time over all timed epochs, after one
@@ -52,7 +52,7 @@ def _peak_mb():
 def _data(dtype="float32"):
     "MNIST as the book loads it: X (784, m) column-major in [0, 1], integer labels."
     import numpy as np
-    from mlp.data import load_mnist
+    from mlp.datasets import load_mnist
     X, y, X_test, y_test = load_mnist(dtype=np.dtype(dtype))
     return X, y.astype(np.int64), X_test, y_test.astype(np.int64)
 

@@ -1,224 +1,25 @@
-"""Tests for mlp.data: the IDX parser and the MNIST loader's find / download / verify paths.
+"""Tests for mlp.data: the pure transforms (one-hot, standardization, splits), the deprecated
+names that moved to mlp.datasets, and the promise that mlp.data does no input or output.
 
-Every test runs on tiny IDX files it writes itself; the network is never touched (urlopen is
-replaced by a function that fails the test, and each download test installs its own fake).
+The file and network code (IDX, MNIST, the scikit-learn loaders) is tested in test_datasets.py.
 """
-import io
-import os
+import ast
 import subprocess
 import sys
-import urllib.error
-import urllib.request
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from mlp import data
+import mlp
+from mlp import data, datasets
+from mlp.metrics import to_labels
 
-NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
-
-
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch, tmp_path):
-    """No test may reach the network, read the real MLP_DATA, or write to the real cache."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("a test tried to open a URL")
-    monkeypatch.setattr(urllib.request, "urlopen", refuse)
-    monkeypatch.delenv("MLP_DATA", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+PACKAGE = Path(mlp.__file__).resolve().parent
 
 
-@pytest.fixture
-def tiny_mnist(tmp_path, monkeypatch):
-    """Four tiny MNIST-format files (3 train, 2 test images) and their checksums installed in MNIST_FILES."""
-    rng = np.random.default_rng(0)
-    arrays = {
-        NAMES[0]: rng.integers(0, 256, (3, 28, 28), dtype=np.uint8),
-        NAMES[1]: np.array([5, 0, 4], dtype=np.uint8),
-        NAMES[2]: rng.integers(0, 256, (2, 28, 28), dtype=np.uint8),
-        NAMES[3]: np.array([7, 2], dtype=np.uint8),
-    }
-    src = tmp_path / "data" / "mnist"
-    src.mkdir(parents=True)
-    for name, a in arrays.items():
-        data.write_idx(src / name, a)
-    monkeypatch.setattr(data, "MNIST_FILES", {n: data.md5_file(src / n) for n in NAMES})
-    return src, arrays
-
-
-def fake_urlopen(serve, calls):
-    """An urlopen that serves serve(url) -> bytes, or raises what serve raises; records URLs."""
-    def urlopen(request, timeout=None):
-        url = request.full_url if isinstance(request, urllib.request.Request) else request
-        calls.append(url)
-        return io.BytesIO(serve(url))
-    return urlopen
-
-
-def leftovers(folder):
-    return sorted(p.name for p in Path(folder).glob(".*.part")) if Path(folder).exists() else []
-
-
-# --- the IDX format -------------------------------------------------------------------------
-
-def test_idx_header_by_hand():
-    raw = bytes([0, 0, 0x08, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3]) + bytes(range(12))
-    a = data.parse_idx(raw)
-    assert a.shape == (2, 2, 3) and a.dtype == np.uint8 and a.ravel().tolist() == list(range(12))
-    labels = data.parse_idx(bytes([0, 0, 0x08, 1, 0, 0, 0xEA, 0x60]) + bytes(60000))
-    assert labels.shape == (60000,)           # 00 00 EA 60 big-endian = 60000
-    b = data.parse_idx(bytes([0, 0, 0x0C, 1, 0, 0, 0, 2]) + (258).to_bytes(4, "big") + (-1).to_bytes(4, "big", signed=True))
-    assert b.tolist() == [258, -1] and b.dtype.isnative and b.flags.writeable
-
-
-@pytest.mark.parametrize("dtype", ["u1", "i1", "i2", "i4", "f4", "f8"])
-@pytest.mark.parametrize("name", ["x.idx", "x.idx.gz"])
-def test_idx_round_trip(tmp_path, dtype, name):
-    x = (np.arange(60) - 7).reshape(3, 4, 5).astype(dtype)
-    y = data.read_idx(data.write_idx(tmp_path / name, x))
-    assert y.dtype == np.dtype(dtype) and np.array_equal(x, y)
-
-
-@pytest.mark.parametrize("raw, words", [
-    (b"\x00\x00", "4-byte"),
-    (b"\x01\x00\x08\x01\x00\x00\x00\x01\x05", "first two bytes"),
-    (b"\x00\x00\x07\x01\x00\x00\x00\x01\x05", "type code"),
-    (b"\x00\x00\x08\x02\x00\x00\x00\x01", "truncated"),
-    (b"\x00\x00\x08\x01\x00\x00\x00\x03\x05\x06", "truncated or corrupted"),
-])
-def test_idx_corruption_rejected(raw, words):
-    with pytest.raises(ValueError, match=words):
-        data.parse_idx(raw)
-
-
-def test_read_idx_names_the_file_when_gzip_is_broken(tmp_path):
-    p = data.write_idx(tmp_path / "x.gz", np.zeros((4, 4), np.uint8))
-    p.write_bytes(p.read_bytes()[:-6])        # cut off the gzip trailer
-    with pytest.raises(ValueError, match="x.gz"):
-        data.read_idx(p)
-    with pytest.raises(TypeError, match="uint8"):
-        data.write_idx(tmp_path / "y.idx", np.zeros(3, np.complex128))
-
-
-# --- finding, downloading and verifying MNIST -----------------------------------------------
-
-def test_load_from_data_dir(tiny_mnist):
-    src, arrays = tiny_mnist
-    X_train, y_train, X_test, y_test = data.load_mnist(data_dir=src.parent)
-    assert X_train.shape == (784, 3) and X_test.shape == (784, 2) and X_train.dtype == np.float64
-    assert np.array_equal(X_train[:, 1], arrays[NAMES[0]][1].ravel() / 255)   # column i is image i
-    assert y_train.tolist() == [5, 0, 4] and y_test.tolist() == [7, 2]
-    X32, _, _, _ = data.load_mnist(data_dir=src.parent, dtype=np.float32)
-    assert X32.dtype == np.float32 and np.allclose(X32, X_train, atol=1e-7)
-    raw, _, _, _ = data.load_mnist(data_dir=src.parent, normalize=False)
-    assert raw.dtype == np.uint8 and np.array_equal(raw[:, 2], arrays[NAMES[0]][2].ravel())
-
-
-def test_load_from_MLP_DATA(tiny_mnist, monkeypatch):
-    src, _ = tiny_mnist
-    monkeypatch.setenv("MLP_DATA", str(src.parent))
-    assert data.mnist_paths()[NAMES[0]] == src / NAMES[0]
-    assert data.load_mnist()[1].tolist() == [5, 0, 4]
-
-
-def test_corrupted_file_in_data_dir(tiny_mnist):
-    src, _ = tiny_mnist
-    p = src / NAMES[1]
-    p.write_bytes(p.read_bytes()[:-1] + bytes([p.read_bytes()[-1] ^ 1]))   # flip one bit
-    with pytest.raises(ValueError, match=r"corrupted: its MD5 is [0-9a-f]{32}, the published one is"):
-        data.load_mnist(data_dir=src.parent)
-
-
-def test_missing_files_without_download(tmp_path, tiny_mnist):
-    with pytest.raises(FileNotFoundError, match="download=False"):
-        data.load_mnist(data_dir=tmp_path / "empty", download=False)
-
-
-def test_download_into_cache(tmp_path, tiny_mnist, monkeypatch):
-    src, _ = tiny_mnist
-    calls = []
-    monkeypatch.setattr(urllib.request, "urlopen",
-                        fake_urlopen(lambda url: (src / url.rsplit("/", 1)[1]).read_bytes(), calls))
-    cache = tmp_path / "xdg-cache" / "mlp" / "mnist"          # default_cache_dir() under XDG_CACHE_HOME
-    X_train, y_train, _, y_test = data.load_mnist()
-    assert y_train.tolist() == [5, 0, 4] and y_test.tolist() == [7, 2]
-    assert sorted(p.name for p in cache.iterdir()) == sorted(NAMES)   # no temporary files left
-    assert calls == [data.MNIST_MIRRORS[0] + n for n in NAMES]
-    data.load_mnist()                                                  # second time: from the cache
-    assert len(calls) == 4
-
-
-def test_falls_back_to_next_mirror(tmp_path, tiny_mnist, monkeypatch):
-    src, _ = tiny_mnist
-    def serve(url):
-        if url.startswith(data.MNIST_MIRRORS[0]):
-            raise urllib.error.HTTPError(url, 404, "Not Found", None, None)
-        if url.startswith(data.MNIST_MIRRORS[1]):
-            return b"<html>a captive portal</html>"                   # wrong bytes: rejected
-        return (src / url.rsplit("/", 1)[1]).read_bytes()
-    calls = []
-    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen(serve, calls))
-    paths = data.mnist_paths(cache_dir=tmp_path / "c")
-    assert all(p.parent == tmp_path / "c" / "mnist" for p in paths.values())
-    assert len(calls) == 12 and not leftovers(tmp_path / "c" / "mnist")
-
-
-def test_download_checksum_failure(tmp_path, tiny_mnist, monkeypatch):
-    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen(lambda url: b"not mnist", []))
-    with pytest.raises(data.DownloadError, match="wrong checksum") as e:
-        data.load_mnist(cache_dir=tmp_path / "c")
-    assert all(m in str(e.value) for m in data.MNIST_MIRRORS)
-    assert list((tmp_path / "c" / "mnist").iterdir()) == []           # nothing half-written kept
-
-
-def test_offline(tmp_path, tiny_mnist, monkeypatch):
-    def offline(request, timeout=None):
-        raise urllib.error.URLError(OSError(-3, "Temporary failure in name resolution"))
-    monkeypatch.setattr(urllib.request, "urlopen", offline)
-    with pytest.raises(data.DownloadError, match="offline") as e:
-        data.load_mnist(cache_dir=tmp_path / "c")
-    assert "MLP_DATA" in str(e.value) and "name resolution" in str(e.value)
-    assert isinstance(e.value, OSError)
-    assert list((tmp_path / "c" / "mnist").iterdir()) == []
-
-
-def test_corrupted_cache_file_is_downloaded_again(tmp_path, tiny_mnist, monkeypatch):
-    src, _ = tiny_mnist
-    cache = tmp_path / "c" / "mnist"
-    cache.mkdir(parents=True)
-    for n in NAMES:
-        (cache / n).write_bytes((src / n).read_bytes())
-    (cache / NAMES[2]).write_bytes(b"truncated")
-    calls = []
-    monkeypatch.setattr(urllib.request, "urlopen",
-                        fake_urlopen(lambda url: (src / url.rsplit("/", 1)[1]).read_bytes(), calls))
-    assert data.load_mnist(cache_dir=tmp_path / "c")[2].shape == (784, 2)
-    assert calls == [data.MNIST_MIRRORS[0] + NAMES[2]]
-
-
-def test_cache_dir_default(monkeypatch, tmp_path):
-    assert data.default_cache_dir() == tmp_path / "xdg-cache" / "mlp"
-    monkeypatch.delenv("XDG_CACHE_HOME")
-    assert data.default_cache_dir() == Path.home() / ".cache" / "mlp"
-    assert data.default_data_dir() is None
-
-
-REAL = os.environ.get("MLP_DATA")
-
-
-@pytest.mark.skipif(not (REAL and (Path(REAL) / "mnist" / NAMES[0]).is_file()),
-                    reason="MLP_DATA does not point at a folder with the real MNIST files")
-def test_real_mnist_published_facts():
-    X_train, y_train, X_test, y_test = data.load_mnist(data_dir=REAL, dtype=np.float32)
-    assert X_train.shape == (784, 60000) and X_test.shape == (784, 10000)
-    assert y_train[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
-    assert y_test[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
-    assert abs(X_train.mean(dtype=np.float64) - 0.1307) < 5e-5
-
-
-# --- the helpers ----------------------------------------------------------------------------
+# --- the transforms --------------------------------------------------------------------------
 
 def test_one_hot():
     Y = data.one_hot(np.array([2, 0, 1, 2]))
@@ -283,6 +84,105 @@ def test_stratified_kfold():
     assert all(abs(y[t].sum() - 23 * t.size / 63) < 1.5 for _, t in folds)
 
 
-def test_import_does_not_need_scikit_learn():
-    code = "import sys, mlp.data; assert 'sklearn' not in sys.modules and 'matplotlib' not in sys.modules"
+def test_stratification_reads_labels_like_the_metrics():
+    "Classes come from mlp.metrics.to_labels: labels, a (1, m) row, one-hot columns, booleans."
+    y = np.repeat([0, 1, 2], [20, 12, 5])
+    X = np.arange(37)[None, :]
+    split = data.train_test_split(X, y, test_size=0.25, seed=4)
+    for same in (y[None, :], data.one_hot(y), y.astype(np.float64)):
+        assert np.array_equal(data.train_test_split(X, same, test_size=0.25, seed=4)[1], split[1])
+    folds = data.stratified_kfold(y, n_splits=5, seed=2)
+    again = data.stratified_kfold(data.one_hot(y), n_splits=5, seed=2)
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(folds, again))
+    yb = np.arange(37) % 3 == 0
+    assert np.array_equal(data.train_test_split(X, yb, test_size=0.25, seed=4)[1],
+                          data.train_test_split(X, to_labels(yb), test_size=0.25, seed=4)[1])
+
+
+def test_stratification_refuses_what_to_labels_refuses():
+    X = np.arange(10)[None, :]
+    with pytest.raises(ValueError, match=">= 0.*stratify=False"):
+        data.train_test_split(X, np.array([-1, 1] * 5), test_size=0.2)   # not the 0..k-1 vocabulary
+    with pytest.raises(TypeError, match="numeric"):
+        data.train_test_split(X, np.array(list("ab") * 5), test_size=0.2)
+    with pytest.raises(ValueError, match="array_split"):
+        data.stratified_kfold(np.linspace(0, 1, 10), n_splits=2)
+
+
+# --- the names that moved to mlp.datasets ----------------------------------------------------
+
+@pytest.mark.parametrize("name", datasets.__all__)
+def test_moved_name_warns_and_is_the_same_object(name):
+    with pytest.warns(DeprecationWarning, match=rf"mlp\.datasets\.{name}\b"):
+        old = getattr(data, name)
+    assert old is getattr(datasets, name)
+
+
+def test_from_import_of_a_moved_name_warns():
+    namespace = {}
+    with pytest.warns(DeprecationWarning, match=r"from mlp\.datasets import load_mnist") as record:
+        exec("from mlp.data import load_mnist", namespace)
+    assert namespace["load_mnist"] is datasets.load_mnist
+    assert record[0].filename == "<string>"          # the warning points at the importing line
+
+
+def test_moved_names_are_exactly_the_datasets_names():
+    assert set(data._MOVED) == set(datasets.__all__)
+    assert not set(data.__all__) & set(datasets.__all__)
+    assert set(data.__all__) == {"to_columns", "one_hot", "Standardizer", "train_test_split",
+                                 "stratified_kfold"}
+
+
+def test_unknown_names_are_still_attribute_errors():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")               # and no warning on the way
+        with pytest.raises(AttributeError, match="no_such_name"):
+            data.no_such_name
+        assert not hasattr(data, "_sklearn_datasets")   # private names did not move with a shim
+
+
+# --- mlp.data does no input or output ----------------------------------------------------------
+
+IO_MODULES = ("urllib.request", "http.client", "gzip", "hashlib", "tempfile")
+
+
+def test_import_loads_no_io_modules():
+    """`import mlp.data` (and with it `import mlp`) loads no network, compression, hashing or
+    temporary-file module, nor mlp.datasets, scikit-learn or matplotlib. (NumPy itself imports
+    urllib.parse, so `urllib` as such is no sign of I/O and is not checked.)"""
+    code = ("import sys, mlp.data; loaded = [m for m in %r if m in sys.modules]; "
+            "assert not loaded, loaded" % (IO_MODULES + ("mlp.datasets", "sklearn", "matplotlib"),))
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _imports(path):
+    "Every module a file imports, at the top or inside a function, as absolute names."
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = ("mlp." * (node.level > 0)) + (node.module or "")
+            base = base.rstrip(".")
+            found |= {f"{base}.{a.name}" if base == "mlp" else base for a in node.names}
+    return found
+
+
+def test_source_imports():
+    "What the two modules import, lazily included: data needs no I/O; datasets never needs data."
+    assert _imports(PACKAGE / "data.py") == {"math", "warnings", "numpy", "mlp.metrics", "mlp.datasets"}
+    assert not {m for m in _imports(PACKAGE / "datasets.py") if m.startswith("mlp")}
+
+
+def test_no_import_cycle_through_data_or_datasets():
+    "No chain of imports in mlp/ (lazy ones included) leads from data or datasets back to itself."
+    graph = {f"mlp.{p.stem}": {m for m in _imports(p) if m.startswith("mlp.")}
+             for p in PACKAGE.glob("*.py") if not p.stem.startswith("_")}
+    for start in ("mlp.data", "mlp.datasets"):
+        seen, todo = set(), list(graph[start])
+        while todo:
+            m = todo.pop()
+            assert m != start, f"{start} imports itself through {sorted(seen)}"
+            if m not in seen:
+                seen.add(m)
+                todo += graph.get(m, ())

@@ -16,7 +16,7 @@ SMALL_LAYERS = [(6, False, "ReLu", 1), (8, True, "ReLu", 0.8), (5, False, "tanh"
 
 @pytest.fixture(scope="module")
 def mnist():
-    from mlp.data import load_mnist
+    from mlp.datasets import load_mnist
     X, y, X_test, y_test = load_mnist(dtype=np.float32)
     return X, y, X_test, y_test
 
