@@ -281,3 +281,14 @@ def test_every_module_imports_with_numpy_alone():
             "[importlib.import_module('mlp.' + m.name) for m in pkgutil.iter_modules(mlp.__path__) "
             "if m.name not in ('sklearn', '_modidx')]")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_exported_cells_are_short_enough_to_read():
+    import json
+    long = []
+    for nb in sorted((ROOT / "nbs").glob("*.ipynb")):
+        for i, cell in enumerate(json.loads(nb.read_text())["cells"]):
+            src = "".join(cell["source"])
+            if cell["cell_type"] == "code" and src.startswith("#| export") and len(src.splitlines()) > 42:
+                long.append(f"{nb.name} cell {i}: {len(src.splitlines())} lines")
+    assert not long, long
