@@ -313,7 +313,7 @@ def _epoch_cost(self, cost):
     "The epoch's cost, or a ValueError naming the epoch when training diverged."
     if not math.isfinite(cost):
         raise ValueError(f"Training diverged: the cost became {cost} in epoch {self.n_epochs_trained_}. "
-                         f"Use a smaller learning rate (lr={self.lr} now; try lr={self.lr / 10:g}), "
+                         f"Use a smaller learning rate (lr={self.optimizer.lr} now; try lr={self.optimizer.lr / 10:g}), "
                          f"standardize the inputs, or turn on BatchNorm.")
     return cost
 
