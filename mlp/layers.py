@@ -52,7 +52,7 @@ PARAMS = {
     'neurons':        Param('int', 1, meaning='units in the layer'),
     'dtype':          Param('option', options=('float64', 'float32'), meaning='float64 is exact, float32 faster'),
     'optimizer':      Param('option', options=('sgd', 'momentum', 'rmsprop', 'adam', 'adamw'),
-                            meaning='the update rule of chapter 10'),
+                            meaning='the update rule of chapter 8'),
     'lr0':            Param('real', 0, closed='neither', meaning='learning rate at epoch 0'),
     'drop':           Param('real', 0, 1, closed='right', meaning='factor applied every `every` epochs'),
     'every':          Param('int', 1, meaning='epochs between two drops'),

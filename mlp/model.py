@@ -52,7 +52,7 @@ def _dtype_name(dtype):
     try: return np.dtype(dtype).name
     except TypeError: return dtype
 
-# which model keyword feeds which constructor argument of each optimizer (chapter 10)
+# which model keyword feeds which constructor argument of each optimizer (chapter 8)
 _OPTIMIZER_KEYWORDS = {"sgd": {}, "momentum": {"beta": "momentum"},
                        "rmsprop": {"beta": "rho", "epsilon": "epsilon"},
                        "adam": {"beta1": "beta1", "beta2": "beta2", "epsilon": "epsilon", "weight_decay": "weight_decay"}}
@@ -404,7 +404,7 @@ def state_dict(self):
 
 @_patch_to(Multilayerperceptron)
 def load_state_dict(self, d):
-    """Put back a `state_dict` of a model with the same configuration (trusted: chapter 15 checks
+    """Put back a `state_dict` of a model with the same configuration (trusted: appendix A3 checks
     files). Arrays are copied into the existing ones, so the optimizer's references stay valid."""
     for k, v in self.parameters.items(): v[...] = d[f"param.{k}"]
     for k, v in self.bn_state.items(): v[...] = d[f"bn.{k}"]

@@ -1,7 +1,7 @@
 """Issue 15: a trusting core and a training loop that reads like the math.
 
 Validation happens once, at the boundary; `fit` is the epoch/mini-batch loop around `train_step`
-with callbacks; every optimizer of chapter 10 is usable from the model and survives save/load;
+with callbacks; every optimizer of chapter 8 is usable from the model and survives save/load;
 observing a run never changes it; the package has no import cycle."""
 import ast
 import inspect
@@ -26,7 +26,7 @@ import validation_share  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
 NAMES = ["sgd", "momentum", "rmsprop", "adam", "adamw"]
-# learning rates at which each rule trains this small problem well (chapter 10: SGD-like rules
+# learning rates at which each rule trains this small problem well (chapter 8: SGD-like rules
 # want a rate about 100 times larger than the adaptive ones)
 LR = {"sgd": 0.1, "momentum": 0.1, "rmsprop": 0.003, "adam": 0.003, "adamw": 0.003}
 

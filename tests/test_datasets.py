@@ -222,7 +222,7 @@ def test_real_mnist_published_facts():
 # --- the scikit-learn loaders and the module's imports -------------------------------------
 
 def test_columns_is_to_columns():
-    "The transpose the tabular loaders write out is chapter 16's to_columns, bit for bit."
+    "The transpose the tabular loaders write out is chapter 13's to_columns, bit for bit."
     T = np.arange(12.0).reshape(4, 3)
     for dtype in (np.float64, np.float32):
         a, b = datasets._columns(T, dtype), data.to_columns(T, dtype)
