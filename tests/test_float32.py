@@ -44,7 +44,7 @@ def test_float32_computes_in_float32_throughout():
                                  seed=0, dtype="float32", Regularization=True).fit(X, y)
     X32 = X.astype(np.float32)
     A, Z, caches = forward(X32[:, :32], model.parameters, model.layers, True, rng=model.rng,
-                           bn_state=None)
+                           state=None)
     grads = model.gradients(X[:, :32], y[:32])
     float_arrays = [a for a in _arrays([A, Z, caches, grads, model.parameters, model.bn_state,
                                         model.optimizer.state]) if a.dtype.kind == "f"]
