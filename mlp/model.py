@@ -390,7 +390,7 @@ def state_dict(self):
 
 @_patch_to(Multilayerperceptron)
 def load_state_dict(self, d):
-    """Put back a `state_dict` of a model with the same configuration (trusted: appendix A3 checks
+    """Put back a `state_dict` of a model with the same configuration (trusted: appendix A2 checks
     files). Arrays are copied into the existing ones, so the optimizer's references stay valid."""
     for k, v in self.parameters.items(): v[...] = d[f"param.{k}"]
     for k, v in self.bn_state.items(): v[...] = d[f"bn.{k}"]

@@ -9,7 +9,7 @@ JSON and `ast`, nothing is executed) and collects the `mlp` names it uses:
 * `import mlp`, `import mlp.X`, `import mlp.X as y`, `from mlp import X`, then the attribute
   chains `mlp.a`, `mlp.X.a`, `y.a` rooted at those names;
 * a method that a later notebook attaches to a class (`Multilayerperceptron.save`, attached by
-  appendix A3 to chapter 14's class), used as `anything.save` unless `anything` is rooted at a
+  appendix A2 to chapter 14's class), used as `anything.save` unless `anything` is rooted at a
   non-mlp import (`np.save`, `torch.save`). Only methods attached by exactly one notebook and
   defined nowhere else in `mlp` count, so `.fit` on a scikit-learn object is never flagged.
 
@@ -68,11 +68,6 @@ ALLOWED = {
     ('11_dropout.ipynb', 'mlp.regularization.add_l2_gradients'),
     ('11_dropout.ipynb', 'mlp.regularization.l2_cost'),
     ('12_l2_regularization.ipynb', 'mlp.model.Multilayerperceptron'),
-    ('13_data.ipynb', 'mlp.data.load_mnist'),
-    ('13_data.ipynb', 'mlp.datasets'),
-    ('13_data.ipynb', 'mlp.datasets.load_mnist'),
-    ('14_model.ipynb', 'mlp.datasets.load_mnist'),
-    ('a2_when_things_go_wrong.ipynb', 'mlp.load'),
 }
 
 # Roots of attribute chains that are never mlp objects, besides every name a page imports from
