@@ -507,3 +507,14 @@ def test_module_creator_sorts_before_its_appenders():
             problems.append(f"mlp/{module}.py names {package().creator.get(f'mlp.{module}')} as its notebook, "
                             f"but {creator} has #| default_exp {module}: re-export the notebooks")
     assert not problems, "\n".join(problems)
+
+
+def test_index_learning_path_lists_the_toc_in_order():
+    "The landing page's learning path links every chapter once, in the order of _toc.yml."
+    pages, _ = toc()
+    index = json.loads((NBS / "index.ipynb").read_text(encoding="utf-8"))
+    path = next("".join(c["source"]) for c in index["cells"]
+                if c["cell_type"] == "markdown" and "## The learning path" in "".join(c["source"]))
+    linked = re.findall(r"\]\(([\w.-]+\.ipynb)\)", path)
+    expected = [p for p in pages if p != "index.ipynb"]
+    assert linked == expected, f"the learning path on nbs/index.ipynb links {linked}, _toc.yml has {expected}"
