@@ -67,7 +67,6 @@ ALLOWED = {
     ('10_batchnorm.ipynb', 'mlp.regularization.l2_cost'),
     ('11_dropout.ipynb', 'mlp.regularization.add_l2_gradients'),
     ('11_dropout.ipynb', 'mlp.regularization.l2_cost'),
-    ('12_l2_regularization.ipynb', 'mlp.model.Multilayerperceptron'),
 }
 
 # Roots of attribute chains that are never mlp objects, besides every name a page imports from
