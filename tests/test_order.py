@@ -65,8 +65,6 @@ ALLOWED = {
     ('10_batchnorm.ipynb', 'mlp.dropout.dropout_forward'),
     ('10_batchnorm.ipynb', 'mlp.regularization.add_l2_gradients'),
     ('10_batchnorm.ipynb', 'mlp.regularization.l2_cost'),
-    ('11_dropout.ipynb', 'mlp.regularization.add_l2_gradients'),
-    ('11_dropout.ipynb', 'mlp.regularization.l2_cost'),
     ('12_l2_regularization.ipynb', 'mlp.model.Multilayerperceptron'),
     ('13_data.ipynb', 'mlp.data.load_mnist'),
     ('13_data.ipynb', 'mlp.datasets'),
