@@ -65,8 +65,6 @@ ALLOWED = {
     ('10_batchnorm.ipynb', 'mlp.dropout.dropout_forward'),
     ('10_batchnorm.ipynb', 'mlp.regularization.add_l2_gradients'),
     ('10_batchnorm.ipynb', 'mlp.regularization.l2_cost'),
-    ('11_dropout.ipynb', 'mlp.regularization.add_l2_gradients'),
-    ('11_dropout.ipynb', 'mlp.regularization.l2_cost'),
 }
 
 # Roots of attribute chains that are never mlp objects, besides every name a page imports from
