@@ -61,10 +61,6 @@ PKG = ROOT / "mlp"
 # (page, name used) pairs that break the reading order today.
 # to be emptied by issue 16; must be empty when it is resolved
 ALLOWED = {
-    ('10_batchnorm.ipynb', 'mlp.dropout.dropout_backward'),
-    ('10_batchnorm.ipynb', 'mlp.dropout.dropout_forward'),
-    ('10_batchnorm.ipynb', 'mlp.regularization.add_l2_gradients'),
-    ('10_batchnorm.ipynb', 'mlp.regularization.l2_cost'),
     ('11_dropout.ipynb', 'mlp.regularization.add_l2_gradients'),
     ('11_dropout.ipynb', 'mlp.regularization.l2_cost'),
     ('12_l2_regularization.ipynb', 'mlp.model.Multilayerperceptron'),
