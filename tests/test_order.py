@@ -33,8 +33,8 @@ Exceptions:
     the names of the notebook that creates `mlp.datasets`.
 
 If the test fails, move the use after the defining notebook, or define the name earlier.
-`ALLOWED` lists the violations that exist today; it can only shrink (an entry that no longer
-occurs fails the test too).
+`ALLOWED` is empty and a test keeps it so; it exists for landing a future restructuring in
+steps (an entry that no longer occurs fails the test too).
 
 Two more order rules: notebook file names sort in the order of `_toc.yml`, and the notebook that
 creates a module (`#| default_exp m`) sorts before every notebook that appends to it
@@ -58,14 +58,9 @@ ROOT = Path(__file__).resolve().parent.parent
 NBS = ROOT / "nbs"
 PKG = ROOT / "mlp"
 
-# (page, name used) pairs that break the reading order today.
-# to be emptied by issue 16; must be empty when it is resolved
-ALLOWED = {
-    ('10_batchnorm.ipynb', 'mlp.dropout.dropout_backward'),
-    ('10_batchnorm.ipynb', 'mlp.dropout.dropout_forward'),
-    ('10_batchnorm.ipynb', 'mlp.regularization.add_l2_gradients'),
-    ('10_batchnorm.ipynb', 'mlp.regularization.l2_cost'),
-}
+# (page, name used) pairs exempt from the reading order while a restructuring lands in steps;
+# empty: test_allow_list_is_empty keeps it so.
+ALLOWED = set()
 
 # Roots of attribute chains that are never mlp objects, besides every name a page imports from
 # another package (`import numpy as np`, `from sklearn.neural_network import MLPClassifier`).
@@ -451,7 +446,7 @@ def test_pages_use_only_existing_mlp_names():
 
 def test_book_reads_in_order():
     """A page uses an mlp name only on or after the page that defines it (see the module
-    docstring for the exceptions); ALLOWED holds today's violations and may only shrink."""
+    docstring for the exceptions); nothing in ALLOWED may be stale."""
     violations, _, _ = scan()
     new = sorted(set(violations) - ALLOWED, key=lambda k: (position(k[0]), k[1]))
     stale = sorted(ALLOWED - set(violations))
@@ -463,9 +458,9 @@ def test_book_reads_in_order():
     assert not lines, "\n".join(lines)
 
 
-@pytest.mark.xfail(strict=False, reason="issue 16 in progress")
 def test_allow_list_is_empty():
-    assert not ALLOWED, f"{len(ALLOWED)} reading-order violations remain allowed (issue 16)"
+    "The book reads in order with no exception beyond the three in the module docstring."
+    assert not ALLOWED, f"{len(ALLOWED)} reading-order violations are allowed: move the uses or the definitions"
 
 
 def test_file_names_follow_the_toc():
