@@ -126,4 +126,5 @@ def _batchnorm_step_backward(dout, cache):
     return dZ, {"gamma": dgamma, "beta": dbeta}
 
 BATCHNORM_STEP = register_step(Step("batchnorm", "Z", lambda spec: spec.batchnorm, _batchnorm_step,
-                                    _batchnorm_step_backward, _batchnorm_init, bias=False))
+                                    _batchnorm_step_backward, _batchnorm_init, bias=False,
+                                    options=("bn_eps", "bn_momentum")))

@@ -20,7 +20,8 @@ class Step(NamedTuple):
     forward(x, l, spec, params, run) -> (out, cache), x and out (n_l, m); `run` is the pass's
     dict: training, state, rng, masks and options (e.g. bn_eps). backward(dout, cache) -> (dx, grads),
     grads keyed by short names ('gamma'), stored by the loop as 'dgamma{l}'. init(n, dtype) ->
-    (params, state) keyed by short names, or None. bias=False: the layer gets no dense bias."""
+    (params, state) keyed by short names, or None. bias=False: the layer gets no dense bias.
+    options: the names of the keyword options of `forward` the step reads from `run`."""
     name: str
     slot: str
     applies: Callable
@@ -28,6 +29,7 @@ class Step(NamedTuple):
     backward: Callable
     init: Callable = None
     bias: bool = True
+    options: tuple = ()
 
 STEPS = []   # the registered steps; chapters 10 and 11 add BatchNorm and dropout
 
@@ -64,9 +66,12 @@ def forward(X, params, layers, training, state=None, rng=None, masks=None, **opt
     """Forward pass through every layer: dense -> Z-slot steps -> activation -> A-slot steps.
 
     X (n_0, m). `training` tells the steps which mode to run in (batch statistics and dropout
-    masks, or running statistics and none); `state`, `rng`, `masks` and `options` are passed to
-    them in the dict `run`. Returns A_L (n_L, m), Z_L (n_L, m) (the output pre-activation, which
+    masks, or running statistics and none); `state`, `rng`, `masks` and `options` (names some
+    registered step declares, e.g. bn_eps) are passed to them in the dict `run`. Returns A_L (n_L, m), Z_L (n_L, m) (the output pre-activation, which
     the stable losses use) and `caches`, one (dense, Z-steps, activation, A-steps) per layer."""
+    if options and not set(options) <= {o for s in STEPS for o in s.options}:
+        raise TypeError(f"forward() got options {sorted(options)}; the registered steps read only "
+                        f"{sorted({o for s in STEPS for o in s.options})}")
     run = dict(training=training, state=state, rng=rng, masks=masks, **options)
     A, caches = X, []
     for l in range(1, len(layers)):
@@ -96,7 +101,7 @@ def backward(Z_L, A_L, Y, caches, layers):
     Z_L, A_L (n_L, m) from `forward`; Y (n_L, m) targets; caches from `forward` in training mode.
     Returns a dict with dW{l}, db{l} and the steps' gradients, shaped like the parameters."""
     grads, L = {}, len(layers) - 1
-    dZ = output_gradient(Z_L, A_L, Y, layers[L].activation)   # A - Y for the matched pairs
+    dZ = output_gradient(Z_L, A_L, Y, layers[L].activation)   # chapter 4: A - Y, or 2(A - Y) for Linear + MSE
     for l in range(L, 0, -1):
         dense_cache, z_steps, act_cache, a_steps = caches[l - 1]
         if l < L:                                  # the output layer's dZ came from the loss
