@@ -66,9 +66,10 @@ def forward(X, params, layers, training, state=None, rng=None, masks=None, **opt
     """Forward pass through every layer: dense -> Z-slot steps -> activation -> A-slot steps.
 
     X (n_0, m). `training` tells the steps which mode to run in (batch statistics and dropout
-    masks, or running statistics and none); `state`, `rng`, `masks` and `options` (names some
-    registered step declares, e.g. bn_eps) are passed to them in the dict `run`. Returns A_L (n_L, m), Z_L (n_L, m) (the output pre-activation, which
-    the stable losses use) and `caches`, one (dense, Z-steps, activation, A-steps) per layer."""
+    masks, or running statistics and none); `state`, `rng`, `masks` and `options` (names that a
+    registered step declares, e.g. bn_eps) reach them in the dict `run`. Returns A_L (n_L, m),
+    Z_L (n_L, m) (the output pre-activation, which the stable losses use) and `caches`, one
+    (dense, Z-steps, activation, A-steps) per layer."""
     if options and not set(options) <= {o for s in STEPS for o in s.options}:
         raise TypeError(f"forward() got options {sorted(options)}; the registered steps read only "
                         f"{sorted({o for s in STEPS for o in s.options})}")
