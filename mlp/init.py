@@ -24,6 +24,7 @@ def glorot_normal(n_out, n_in, rng, dtype=np.float64):
 
 # %% ../nbs/02_initialization.ipynb #826e9f95
 def init_weights(n_out, n_in, activation, rng, dtype=np.float64):
-    "W (n_out, n_in) for a layer with this activation: He for 'ReLu', Glorot otherwise."
+    """W (n_out, n_in) for a layer whose OWN activation is `activation`: He for 'ReLu', Glorot
+    otherwise (the own-activation rule of the derivation above)."""
     init = he_normal if canonical_activation(activation) == 'ReLu' else glorot_normal
     return init(n_out, n_in, rng, dtype)

@@ -29,7 +29,7 @@ def categorical_crossentropy(Z, Y):
 
 # %% ../nbs/04_losses.ipynb #04c010
 def binary_crossentropy(Z, Y):
-    """Mean over examples of -sum_k [y_k log s(z_k) + (1 - y_k) log(1 - s(z_k))], s = sigmoid.
+    """Mean over examples of -sum_k [y_k log sigma(z_k) + (1 - y_k) log(1 - sigma(z_k))].
 
     Z: (n_L, m) logits of the sigmoid layer; Y: (n_L, m) targets in [0, 1]. Returns a float.
     Uses the identity loss = max(z, 0) - z y + log1p(exp(-|z|)): exp never overflows and
