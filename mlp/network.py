@@ -115,8 +115,9 @@ def backward(Z_L, A_L, Y, caches, layers):
 
 # %% ../nbs/07_first_network.ipynb #8d67287d
 def minibatches(m, batch_size, rng, merge_single=False):
-    """Index arrays of the mini-batches of one epoch: one shuffled permutation of range(m), cut in
-    consecutive slices of `batch_size`; the last, partial slice is kept. With `merge_single=True`
+    """Index arrays of the mini-batches of one epoch over `m` examples (the whole training set, N
+    in the text): one shuffled permutation of range(m), cut in consecutive slices of `batch_size`
+    (the mini-batch size, m in the text); the last, partial slice is kept. With `merge_single=True`
     a last slice of ONE example joins the previous one (BatchNorm cannot normalize one example)."""
     order = rng.permutation(m)
     starts = list(range(0, m, batch_size))
@@ -131,10 +132,10 @@ def sgd(lr):
 
 # %% ../nbs/07_first_network.ipynb #de37c303
 def train_step(X, Y, params, layers, update, state=None, rng=None, regularizers=(), **options):
-    """One mini-batch: forward, cost, backward, update. X (n_0, b), Y (n_L, b).
+    """One mini-batch of m examples: forward, cost, backward, update. X (n_0, m), Y (n_L, m).
 
     update(params, grads) changes params in place; each reg in `regularizers` is called as
-    reg(params, grads, b), adds its gradient to grads in place and returns its cost term.
+    reg(params, grads, m), adds its gradient to grads in place and returns its cost term.
     state, rng and options go to `forward`. Returns (J, grads), J including the regularizers."""
     A, Z, caches = forward(X, params, layers, True, state, rng, **options)
     J = compute_cost(Z, A, Y, layers[-1].activation)
@@ -144,7 +145,7 @@ def train_step(X, Y, params, layers, update, state=None, rng=None, regularizers=
     return J, grads
 
 def train_epoch(X, Y, params, layers, update, rng, batch_size=32, state=None, regularizers=(), **options):
-    """One epoch of `train_step` over shuffled mini-batches of (X (n_0, m), Y (n_L, m)), drawn from
+    """One epoch of `train_step` over shuffled mini-batches of (X (n_0, N), Y (n_L, N)), drawn from
     `rng` (which dropout also uses). Returns the epoch's cost: the mini-batch costs averaged over
     the examples. A trailing mini-batch of one example joins the previous one."""
     total = 0.0

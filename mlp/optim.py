@@ -100,11 +100,12 @@ class RMSProp(Optimizer):
 
 # %% ../nbs/08_optimizers.ipynb #04f8f5a6
 class Adam(Optimizer):
-    """Adam with bias correction; `weight_decay > 0` gives AdamW (decoupled weight decay).
+    """Adam with bias correction; `weight_decay > 0` gives AdamW (decoupled weight decay, PyTorch's form).
 
     m = b1 m + (1-b1) g,  v = b2 v + (1-b2) g^2,  m_hat = m / (1-b1^t),  v_hat = v / (1-b2^t),
     p -= lr * m_hat / (sqrt(v_hat) + epsilon);  AdamW first shrinks weights (keys 'W...') by
-    `p -= lr * weight_decay * p`. State: 'm.<key>', 'v.<key>' and the step count 't' (0-d int64)."""
+    `p -= lr * weight_decay * p`. State: 'm.<key>' (the first moment, V in the text), 'v.<key>' (the
+    second moment, S) and the step count 't' (0-d int64)."""
     slots, hyperparameters = ("m", "v"), ("beta1", "beta2", "epsilon", "weight_decay")
     def __init__(self, lr, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=0.0):
         super().__init__(lr)
