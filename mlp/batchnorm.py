@@ -45,18 +45,18 @@ def batchnorm_backward_graph(dZ_tilde, cache):
 
     dZ_tilde (n, m): gradient of the SUM of per-example losses w.r.t. the output. Returns
     dZ (n, m) in the same (sum) convention, and dgamma, dbeta (n, 1), gradients of the mean cost J."""
-    Z_hat, gamma, s, mu, var, Zc, eps = cache
+    Z_hat, gamma, rho, mu, var, Zc, eps = cache
     m = dZ_tilde.shape[1]
-    r = 1.0 / s
+    r = 1.0 / rho
     # node 8: Z_tilde = gamma * Z_hat + beta; gamma, beta are broadcast over examples: sum
     dbeta = dZ_tilde.sum(axis=1, keepdims=True)
     dgamma = (dZ_tilde * Z_hat).sum(axis=1, keepdims=True)
     dZ_hat = gamma * dZ_tilde
-    # node 7: Z_hat = Zc * s; s is broadcast: sum
-    ds = (dZ_hat * Zc).sum(axis=1, keepdims=True)
-    dZc = dZ_hat * s                          # first path into Zc
-    # node 6: s = 1 / r;  node 5: r = sqrt(var + eps)
-    dr = -ds / r**2
+    # node 7: Z_hat = Zc * rho; rho is broadcast: sum
+    drho = (dZ_hat * Zc).sum(axis=1, keepdims=True)
+    dZc = dZ_hat * rho                        # first path into Zc
+    # node 6: rho = 1 / r;  node 5: r = sqrt(var + eps)
+    dr = -drho / r**2
     dvar = dr / (2 * r)
     # node 4: var = mean(Q) spreads evenly over the m examples;  node 3: Q = Zc * Zc
     dQ = dvar / m * np.ones_like(Zc)

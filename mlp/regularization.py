@@ -33,11 +33,11 @@ def add_l2_gradients(grads, params, lamda, m):
 # %% ../nbs/12_l2_regularization.ipynb #11e51bdc
 from functools import partial
 
-def l2_term(lamda, params, grads, b):
-    "Add (lamda/b) W to every dW of `grads` in place; return the L2 cost term (lamda/2b) sum ||W||^2."
-    add_l2_gradients(grads, params, lamda, b)
-    return l2_cost(params, lamda, b)
+def l2_term(lamda, params, grads, m):
+    "Add (lamda/m) W to every dW of `grads` in place; return the L2 cost term (lamda/2m) sum ||W||^2."
+    add_l2_gradients(grads, params, lamda, m)
+    return l2_cost(params, lamda, m)
 
 def l2_regularizer(lamda):
-    "L2 as a regularizer for chapter 7's train_step: reg(params, grads, b) (a partial of l2_term, so it pickles)."
+    "L2 as a regularizer for chapter 7's train_step: reg(params, grads, m) (a partial of l2_term, so it pickles)."
     return partial(l2_term, lamda)
