@@ -144,13 +144,15 @@ def _inputs(self, X, Y=None):
     return X, check_Y(Y, self.layers[-1].neurons, self.output_activation, X.shape[1], self.dtype)
 
 @_patch_to(Multilayerperceptron)
-def _forward_cost(self, X, Y, training, masks=None):
-    """Forward pass and cost J (data term + L2 term) on validated X, Y, changing nothing: training
-    mode uses batch statistics and masks from `masks` or a fresh diagnostic generator."""
+def _forward_cost(self, X, Y, training, masks=None, penalty=True):
+    """Forward pass and cost on validated X, Y, changing nothing: J (mean loss + L2 term), or with
+    penalty=False the mean loss alone. Training mode uses batch statistics and masks from `masks`
+    or a fresh diagnostic generator."""
     rng = np.random.default_rng(np.random.SeedSequence(self._seeds.entropy, spawn_key=(1,))) if training else None
     A, Z, caches = forward(X, self.parameters, self.layers, training, None if training else self.bn_state,
                            rng, masks, bn_eps=self.bn_epsilon)
-    J = compute_cost(Z, A, Y, self.output_activation) + l2_cost(self.parameters, self._lamda, X.shape[1])
+    J = compute_cost(Z, A, Y, self.output_activation)
+    if penalty: J += l2_cost(self.parameters, self._lamda, X.shape[1])
     return J, A, Z, caches
 
 @_patch_to(Multilayerperceptron)
@@ -168,9 +170,10 @@ def gradients(self, X, Y, masks=None):
 
 @_patch_to(Multilayerperceptron)
 def cost(self, X, Y, training=False, masks=None):
-    """The cost J on (X, Y): inference mode by default (running statistics, no dropout); with
-    training=True the objective `gradients` differentiates (batch statistics, dropout masks).
-    Includes the L2 term when Regularization is on."""
+    """The cost J on (X, Y) of m examples: inference mode by default (running statistics, no
+    dropout); with training=True the objective `gradients` differentiates (batch statistics, dropout
+    masks). Includes the L2 term (lamda / 2m) sum ||W||^2 when Regularization is on, so with L2 it
+    depends on m; history['cost'] and history['val_cost'] record the mean loss without it."""
     X, Y = self._inputs(X, Y)
     if training: check_minibatch_for_batchnorm(X.shape[1], self.layers)
     return self._forward_cost(X, Y, training, masks)[0]
@@ -188,7 +191,7 @@ def train_step(self, X, Y):
 EVENTS = ("on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_train_end")
 
 class History:
-    "Appends the epoch's cost (and validation entries) to model.history; to model.costs too with cost_history."
+    "Appends the epoch's mean losses (no L2 term, see `fit`) and metric to model.history; to model.costs with cost_history."
     def on_epoch_end(self, model, logs):
         for key in ("cost", "val_cost", "val_metric"):
             if key in logs: model.history.setdefault(key, []).append(logs[key])
@@ -200,17 +203,21 @@ class LRSchedule:
     def on_epoch_begin(self, model, logs): model.optimizer.lr = float(self.schedule(logs["epoch"]))
 
 class EarlyStopping:
-    "Stops `patience` epochs after the lowest validation cost and restores that epoch's parameters."
+    """Stops `patience` epochs after the lowest validation loss; at the end of training puts back that epoch's
+    parameters and BatchNorm statistics (model.best_epoch_, from 1). The optimizer's moments and step count and
+    n_epochs_trained_ are not rewound: a later fit continues from the stopped epoch's optimizer state."""
     def __init__(self, patience=5): self.patience = check_params(patience=patience)["patience"]
     def on_train_begin(self, model, logs): self.best, self.best_state, self.waited = math.inf, None, 0
     def on_epoch_end(self, model, logs):
         if logs["val_cost"] < self.best:
             self.best, self.best_state, self.waited = logs["val_cost"], model._snapshot(), 0
+            model.best_epoch_ = model.n_epochs_trained_
             return
         self.waited += 1
         if self.waited >= self.patience:
-            model._restore(self.best_state)
             model.stopped_epoch_, model.stop_training = model.n_epochs_trained_, True
+    def on_train_end(self, model, logs):
+        if self.waited: model._restore(self.best_state)   # the last epoch was not the best one
 
 class ProgressBar:
     "A tqdm progress bar over the epochs with the last cost, when tqdm is installed (else nothing)."
@@ -228,13 +235,15 @@ class ProgressBar:
 def fit(self, X, Y, validation_data=None, callbacks=None):
     """Train for `epoch` epochs of shuffled mini-batches; returns self.
 
-    X (features, m); Y (outputs, m), or integer labels (m,) / (1, m) for a softmax output.
-    validation_data=(X_val, Y_val) adds history['val_cost'] and history['val_metric'] (accuracy,
-    or MSE for regression) each epoch. callbacks: objects with some of the methods in EVENTS.
-    Calling fit again continues training from the current state."""
+    X (features, N); Y (outputs, N), or integer labels (N,) / (1, N) for a softmax output.
+    history['cost'] (and costs) gets each epoch's mean training loss: the per-example losses of
+    the epoch's mini-batches (training mode) averaged over the N examples, without the L2 term.
+    validation_data=(X_val, Y_val) adds history['val_cost'], the mean loss on it (inference mode,
+    without the L2 term), and history['val_metric'] (accuracy, or MSE for regression) each epoch.
+    callbacks: objects with some of the methods in EVENTS. Calling fit again continues training."""
     X_rows, Y_rows = self._training_rows(X, Y)
     val, hooks = self._validation_inputs(validation_data), self._hooks(callbacks)
-    m, has_bn = len(X_rows), any(s.batchnorm for s in self.layers)
+    N, has_bn = len(X_rows), any(s.batchnorm for s in self.layers)
     self.stop_training, logs = False, {}
     self._call(hooks, "on_train_begin", logs)
     for _ in range(self.epoch):
@@ -242,13 +251,14 @@ def fit(self, X, Y, validation_data=None, callbacks=None):
         self._call(hooks, "on_epoch_begin", {"epoch": epoch})
         total = 0.0
         with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported once, below
-            for batch, idx in enumerate(minibatches(m, self.minibatch_size, self.rng, merge_single=has_bn)):
+            for batch, idx in enumerate(minibatches(N, self.minibatch_size, self.rng, merge_single=has_bn)):
+                penalty = l2_cost(self.parameters, self._lamda, len(idx))   # J's L2 term, before the step
                 J, grads = self.train_step(X_rows[idx].T, Y_rows[idx].T)
-                total += J * len(idx)
+                total += (J - penalty) * len(idx)                         # the batch's summed loss
                 if hooks["on_batch_end"]:
                     self._call(hooks, "on_batch_end", dict(epoch=epoch, batch=batch, cost=J, grads=types.MappingProxyType(grads)))
         self.n_epochs_trained_ += 1
-        logs = {"epoch": epoch, "cost": self._epoch_cost(total / m), **self._validation_logs(val)}
+        logs = {"epoch": epoch, "cost": self._epoch_cost(total / N), **self._validation_logs(val)}
         self.is_fitted_ = True
         self._call(hooks, "on_epoch_end", logs)
         if self.stop_training: break
@@ -305,9 +315,9 @@ def _epoch_cost(self, cost):
 
 @_patch_to(Multilayerperceptron)
 def _validation_logs(self, val):
-    "{'val_cost', 'val_metric'} on the validated pair `val` (one forward pass), or {} without one."
+    "{'val_cost' (the mean loss, no L2 term), 'val_metric'} on the validated pair `val` (one forward pass), or {}."
     if val is None: return {}
-    val_cost, A_val = self._forward_cost(*val, training=False)[:2]
+    val_cost, A_val = self._forward_cost(*val, training=False, penalty=False)[:2]
     return {"val_cost": val_cost, "val_metric": self._metric(A_val, val[1])}
 
 @_patch_to(Multilayerperceptron)
@@ -404,13 +414,13 @@ def load_state_dict(self, d):
 # %% ../nbs/14_model.ipynb #98038262
 @_patch_to(Multilayerperceptron)
 def plot_cost(self, ax=None):
-    "Plot the training cost per epoch (and the validation cost when recorded)."
+    "Plot the mean training loss per epoch (and the validation loss when recorded), without the L2 term."
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(5, 3.5))[1]
-    ax.plot(range(1, len(self.history["cost"]) + 1), self.history["cost"], label="training cost")
+    ax.plot(range(1, len(self.history["cost"]) + 1), self.history["cost"], label="training (epoch mean, training mode)")
     if self.history.get("val_cost"):
-        ax.plot(range(1, len(self.history["val_cost"]) + 1), self.history["val_cost"], label="validation cost")
-    ax.set_xlabel("epoch"); ax.set_ylabel(f"cost ({self.loss})"); ax.legend()
+        ax.plot(range(1, len(self.history["val_cost"]) + 1), self.history["val_cost"], label="validation (end of epoch, inference mode)")
+    ax.set_xlabel("epoch"); ax.set_ylabel(f"mean loss ({self.loss}, no L2 term)"); ax.legend()
     return ax
 
 @_patch_to(Multilayerperceptron)
