@@ -184,6 +184,9 @@ def backward(root, grad=None, retain_graph=False):
     what reaches a tensor along different paths. Adds the result to `.grad` of the tensors that
     keep one. grad: d(output)/d(root), default 1 for a scalar root. Frees the graph (its VJPs and
     the arrays they hold) unless retain_graph=True."""
+    if not root.requires_grad:
+        raise RuntimeError("backward() on a tensor that does not require a gradient: nothing was recorded "
+                           "(no parameter with requires_grad=True in it, or computed under no_grad())")
     if grad is None:
         if root.data.size != 1:
             raise RuntimeError(f"backward() needs a scalar, or grad=; this tensor has shape {root.shape}")
