@@ -178,6 +178,7 @@ def topological_order(root):
         stack.extend((p, False) for p in t._parents if id(p) not in seen)
     return order
 
+# %% ../nbs/18_autograd.ipynb #ag0023
 def backward(root, grad=None, retain_graph=False):
     """Reverse mode from `root`: visit the recorded graph in reverse topological order; at each
     tensor, pull its gradient back through the VJP of every parent that requires one, summing
@@ -211,7 +212,7 @@ def zero_grad(tensors):
     "Forget the accumulated gradients: .grad = None for every tensor (PyTorch's optimizer.zero_grad())."
     for t in tensors: t.grad = None
 
-# %% ../nbs/18_autograd.ipynb #ag0029
+# %% ../nbs/18_autograd.ipynb #ag0031
 def batchnorm(Z, gamma, beta, eps=1e-5):
     """BatchNorm in training mode from the engine's primitives: mean, centre, square, mean, sqrt,
     divide, then scale and shift. Z (n, m); gamma, beta (n, 1). Chapter 10's forward, recorded."""
@@ -219,7 +220,7 @@ def batchnorm(Z, gamma, beta, eps=1e-5):
     var = (Zc * Zc).mean(axis=1, keepdims=True)
     return gamma * (Zc / sqrt(var + eps)) + beta
 
-# %% ../nbs/18_autograd.ipynb #ag0032
+# %% ../nbs/18_autograd.ipynb #ag0034
 _ACTIVATION = {"ReLu": relu, "sigmoid": sigmoid, "tanh": tanh, "Linear": lambda Z: Z}
 
 def network_cost(params, layers, X, Y, masks=None, lamda=0.0, bn_eps=1e-5):
