@@ -9,6 +9,7 @@ __all__ = ['no_grad', 'unbroadcast', 'Tensor', 'relu', 'sigmoid', 'tanh', 'exp',
 import contextlib
 import numpy as np
 from .activations import sigmoid as _sigmoid
+from .checks import check_minibatch_for_batchnorm
 
 # %% ../nbs/18_autograd.ipynb #ag0008
 _RECORDING = True   # switched off inside `with no_grad():`
@@ -249,12 +250,14 @@ def network_cost(params, layers, X, Y, masks=None, lamda=0.0, bn_eps=1e-5):
         J = J + lamda / (2 * m) * sum((W * W).sum() for k, W in params.items() if k.startswith("W"))
     return J
 
+# %% ../nbs/18_autograd.ipynb #ag0036
 def network_gradients(model, X, Y, masks=None):
     """The same dict as `model.gradients(X, Y, masks=masks)` (dW1, db1 / dgamma1, dbeta1, ...),
     computed by the engine: `network_cost` on the model's parameters, then `backward()`. With
     masks=None and dropout, the masks are drawn as `model.gradients` draws them (a fresh generator
     made from the model's seed). Changes nothing in the model."""
     X, Y = model._inputs(X, Y)
+    check_minibatch_for_batchnorm(X.shape[1], model.layers)
     if masks is None and any(s.keep_prob < 1 for s in model.layers[1:]):
         rng = np.random.default_rng(np.random.SeedSequence(model._seeds.entropy, spawn_key=(1,)))
         masks = {l: rng.random((s.neurons, X.shape[1]), dtype=model.dtype) < s.keep_prob
