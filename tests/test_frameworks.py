@@ -1,6 +1,6 @@
-"""Chapter 18's comparisons against TensorFlow/Keras and PyTorch, on more random architectures.
+"""Chapter 19's comparisons against TensorFlow/Keras and PyTorch, on more random architectures.
 
-The notebook `nbs/18_behind_backward.ipynb` checks seeds 0-11 (every output type x BatchNorm x L2);
+The notebook `nbs/19_behind_backward.ipynb` checks seeds 0-11 (every output type x BatchNorm x L2);
 this runs the same checks on the next seeds (12 of them by default, every combination once more;
 set MLP_FRAMEWORK_SEEDS=N for N seeds). There is one copy of the comparison code: the notebook's
 definitions (imports, functions, classes, UPPER_CASE constants, the import guard and the
@@ -16,7 +16,7 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("tensorflow")
 
-NB = Path(__file__).resolve().parent.parent / "nbs" / "18_behind_backward.ipynb"
+NB = Path(__file__).resolve().parent.parent / "nbs" / "19_behind_backward.ipynb"
 SEEDS = list(range(12, 12 + int(os.environ.get("MLP_FRAMEWORK_SEEDS", "12"))))
 
 
