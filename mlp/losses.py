@@ -73,7 +73,7 @@ def output_gradient(Z, A, Y, activation):
     """dZ (n_L, m) of the output layer, gradient of the SUM of per-example losses (m dJ/dZ).
 
     softmax + cross-entropy and sigmoid + binary cross-entropy: A - Y.
-    MSE outputs: 2 (A - Y) * g'(Z), with g' = 1 for 'Linear'. Keeps the dtype of A."""
+    Squared-error outputs: 2 (A - Y) * g'(Z), with g' = 1 for 'Linear'. Keeps the dtype of A."""
     name = activation if activation in LOSS_FOR_ACTIVATION else canonical_activation(activation)
     if name in ('softmax', 'sigmoid'): return A - Y
     dA = 2 * (A - Y)
