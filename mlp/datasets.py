@@ -28,9 +28,9 @@ IDX_DTYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
 def parse_idx(buffer):
     """Parse the (decompressed) bytes of an IDX file into an array.
 
-    Layout: two zero bytes, a type code (keys of `IDX_DTYPES`), the number of dimensions d,
-    d big-endian uint32 sizes, then the values in C order, big-endian.
-    Returns a new, writable array of shape (size_1, ..., size_d) in native byte order.
+    Layout: two zero bytes, a type code (keys of `IDX_DTYPES`), the number of dimensions r,
+    r big-endian uint32 sizes, then the values in C order, big-endian.
+    Returns a new, writable array of shape (size_1, ..., size_r) in native byte order.
     """
     buf = bytes(buffer)
     if len(buf) < 4:

@@ -85,7 +85,7 @@ class _MLPEstimator(BaseEstimator):
         model = _build_model(self, X.shape[1], n_outputs, output_activation, X.shape[0])
         self.model_ = model.fit(to_columns(X), Y)
         self.out_activation_ = output_activation
-        self.loss_curve_ = list(model.history["cost"])
+        self.loss_curve_ = list(model.history["cost"])  # mean training loss per epoch, without L2
         self.n_iter_ = model.n_epochs_trained_
         return self
 
@@ -124,7 +124,7 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
     (categorical cross-entropy); or a 0/1 indicator matrix (n_samples, n_labels) for
     multi-label data: one sigmoid unit per label. Hyperparameters: see appendix A5's table.
     Learned: classes_, n_features_in_, model_ (the Multilayerperceptron), out_activation_,
-    loss_curve_ (training cost per epoch), n_iter_ (epochs trained)."""
+    loss_curve_ (mean training loss per epoch, without the L2 term), n_iter_ (epochs trained)."""
 
     def fit(self, X, y):
         "Train a new network on X (n_samples, n_features) and labels y; returns self."
@@ -160,7 +160,8 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
     X: (n_samples, n_features); y: (n_samples,) or (n_samples, n_outputs). predict returns the
     shape y had. Standardize y (sklearn.compose.TransformedTargetRegressor) when its scale is
     far from 1: the output layer starts near 0. Learned: n_features_in_, n_outputs_, model_,
-    out_activation_, loss_curve_, n_iter_."""
+    out_activation_, loss_curve_ (mean training loss per epoch, without the L2 term: 2 * n_outputs_
+    times scikit-learn's data loss), n_iter_ (epochs trained)."""
 
     def fit(self, X, y):
         "Train a new network on X (n_samples, n_features), y (n_samples[, n_outputs]); return self."
