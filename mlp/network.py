@@ -97,7 +97,9 @@ def _step_backward(steps, d, l, grads):
     return d
 
 def backward(Z_L, A_L, Y, caches, layers):
-    """Backward pass: gradients of the mean cost J for every parameter (no L2 term).
+    """Backward pass: gradients of the mean data cost J0 = (1/m) sum_i loss_i for every parameter.
+
+    J0 is the cost J without chapter 12's L2 term (which `train_step`'s regularizers add).
 
     Z_L, A_L (n_L, m) from `forward`; Y (n_L, m) targets; caches from `forward` in training mode.
     Returns a dict with dW{l}, db{l} and the steps' gradients, shaped like the parameters."""
@@ -114,15 +116,16 @@ def backward(Z_L, A_L, Y, caches, layers):
     return grads
 
 # %% ../nbs/07_first_network.ipynb #8d67287d
-def minibatches(m, batch_size, rng, merge_single=False):
-    """Index arrays of the mini-batches of one epoch over `m` examples (the whole training set, N
-    in the text): one shuffled permutation of range(m), cut in consecutive slices of `batch_size`
-    (the mini-batch size, m in the text); the last, partial slice is kept. With `merge_single=True`
-    a last slice of ONE example joins the previous one (BatchNorm cannot normalize one example)."""
-    order = rng.permutation(m)
-    starts = list(range(0, m, batch_size))
-    if merge_single and len(starts) > 1 and m - starts[-1] == 1: starts.pop()
-    return [order[s:e] for s, e in zip(starts, starts[1:] + [m])]
+def minibatches(n_examples, batch_size, rng, merge_single=False):
+    """Index arrays of the mini-batches of one epoch over `n_examples` examples (the whole training
+    set, N in the text): one shuffled permutation of range(n_examples), cut in consecutive slices of
+    `batch_size` (the mini-batch size, m in the text); the last, partial slice is kept. With
+    `merge_single=True` a last slice of ONE example joins the previous one, which then has
+    batch_size + 1 examples (BatchNorm cannot normalize one example)."""
+    order = rng.permutation(n_examples)
+    starts = list(range(0, n_examples, batch_size))
+    if merge_single and len(starts) > 1 and n_examples - starts[-1] == 1: starts.pop()
+    return [order[s:e] for s, e in zip(starts, starts[1:] + [n_examples])]
 
 def sgd(lr):
     "Plain gradient descent as an update rule: update(params, grads) sets p -= lr * dp in place."
