@@ -70,7 +70,7 @@ LAB_ARGS ?=
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=nbs $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-# PyTorch for the `torch` cells (chapters 18 and 19). A CPU wheel; not in `all` because of its size.
+# PyTorch for the `torch` cells (chapters 18 to 20). A CPU wheel; not in `all` because of its size.
 torch: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
 
