@@ -85,7 +85,7 @@ def arrow(ax, a, b, above=None, below=None, gid=None, color=None, rad=0.0, at=0.
     forward value, blue) and `below` (the gradient, red) label its point at fraction `at`; on a
     steep edge they go to its left and right. Labels carry gids 'above:gid' and 'below:gid'."""
     p, q = _border(a, b[:2]), _border(b, a[:2])
-    ax.annotate('', xy=q, xytext=p, zorder=1, arrowprops=dict(
+    ax.annotate('', xy=q, xytext=p, zorder=1, gid=gid, arrowprops=dict(
         arrowstyle='-|>' if head else '-', color=color or STYLE['line'], lw=STYLE['lw'],
         mutation_scale=14, shrinkA=2, shrinkB=2, connectionstyle=f'arc3,rad={rad}'))
     ax.update_datalim([p, q])
