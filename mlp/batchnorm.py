@@ -41,7 +41,7 @@ def batchnorm_forward(Z, gamma, beta, eps=1e-5):
 
 # %% ../nbs/10_batchnorm.ipynb #07c012
 def batchnorm_backward_graph(dZ_tilde, cache):
-    """BatchNorm backward, one node of the computational graph at a time (the table above).
+    """BatchNorm backward, one node of the computational graph at a time (the graph above).
 
     dZ_tilde (n, m): gradient of the SUM of per-example losses w.r.t. the output. Returns
     dZ (n, m) in the same (sum) convention, and dgamma, dbeta (n, 1), gradients of the mean cost J."""

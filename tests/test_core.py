@@ -279,9 +279,11 @@ def test_renamed_names_still_work_with_a_deprecation_warning():
 
 def test_every_module_imports_with_numpy_alone():
     code = ("import sys, importlib, pkgutil; sys.modules.update({m: None for m in ('sklearn', 'matplotlib', "
-            "'torch', 'tensorflow', 'tqdm', 'scipy')}); import mlp; "
-            "[importlib.import_module('mlp.' + m.name) for m in pkgutil.iter_modules(mlp.__path__) "
-            "if m.name not in ('sklearn', '_modidx')]")
+            "'networkx', 'torch', 'tensorflow', 'tqdm', 'scipy')}); import mlp; "
+            "names = [m.name for m in pkgutil.iter_modules(mlp.__path__) if m.name not in ('sklearn', '_modidx')]; "
+            "[importlib.import_module('mlp.' + n) for n in names]; "
+            "assert 'diagrams' in names, names; "   # drawing code imports matplotlib inside its functions
+            "import mlp.diagrams as d; assert callable(d.draw_network) and 'matplotlib' not in vars(d)")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
