@@ -89,7 +89,7 @@ def _div(a, b):
     return _record(out, (a, b), (lambda g: unbroadcast(g / y, x.shape), lambda g: unbroadcast(-g * out / y, y.shape)), "/")
 
 def _matmul(a, b):
-    "2-D matrices: (p, q) @ (q, r)."
+    "2-D matrices: (q1, q2) @ (q2, q3)."
     x, y = a.data, b.data
     return _record(x @ y, (a, b), (lambda g: g @ y.T, lambda g: x.T @ g), "@")
 

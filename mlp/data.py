@@ -39,15 +39,15 @@ def one_hot(y, n_classes=None, dtype=np.float64):
         y = y[0]
     if y.ndim != 1:
         raise ValueError(f"one_hot expects labels of shape (m,) or (1, m), got {y.shape}; "
-                         "a one-hot matrix (k, m) is already encoded (argmax over axis 0 "
+                         "a one-hot matrix (K, m) is already encoded (argmax over axis 0 "
                          "gives its labels).")
     if y.dtype.kind not in "iu":
         if y.dtype.kind != "f" or not np.all(np.isfinite(y) & (y == np.round(y))):
             raise TypeError(f"one_hot expects integer class labels, got dtype {y.dtype}; "
-                            "convert class names to 0..k-1 first "
+                            "convert class names to 0..K-1 first "
                             "(np.unique(..., return_inverse=True)).")
     if y.size and y.min() < 0:
-        raise ValueError(f"class labels must be 0..k-1, got {y.min()}.")
+        raise ValueError(f"class labels must be 0..K-1, got {y.min()}.")
     k = (int(y.max()) + 1 if y.size else 0) if n_classes is None else int(n_classes)
     if y.size and y.max() >= k:
         raise ValueError(f"label {int(y.max())} does not fit n_classes={k}; pass n_classes > "
@@ -102,7 +102,7 @@ class Standardizer:
 def train_test_split(X, y, test_size=0.25, seed=0, stratify=True):
     """Seeded (and, by default, stratified) split of (features, examples) data.
 
-    X (n, m); y (m,) labels or targets, or (k, m) (one-hot or several outputs).
+    X (n, m); y (m,) labels or targets, or (K, m) one-hot, or (n_L, m) several regression outputs.
     test_size: a fraction in (0, 1) or a number of test examples.
     stratify: keep each class's share in both parts to within one example (classification);
     pass False for regression targets.
@@ -114,7 +114,7 @@ def train_test_split(X, y, test_size=0.25, seed=0, stratify=True):
     m = X.shape[1]
     if y.ndim not in (1, 2) or y.shape[-1] != m:
         raise ValueError(f"X has {m} examples (columns) but y has shape {y.shape}; y must be "
-                         "(m,) or (k, m). Transpose (m, n) tables with to_columns.")
+                         "(m,) or (K, m), one row per class or output. Transpose (m, n) tables with to_columns.")
     # a fraction is rounded up, as scikit-learn does
     n_test = math.ceil(test_size * m) if isinstance(test_size, float) else test_size
     if not isinstance(n_test, (int, np.integer)) or not 0 < n_test < m:
@@ -155,7 +155,7 @@ def _class_labels(y, what_to_do):
 def stratified_kfold(y, n_splits=10, seed=0):
     """A list of n_splits index pairs (train_idx, test_idx) for stratified k-fold cross-validation.
 
-    y: labels (m,), (1, m) or one-hot (k, m). Every example is in exactly one test fold; fold
+    y: labels (m,), (1, m) or one-hot (K, m). Every example is in exactly one test fold; fold
     sizes differ by at most one and each fold keeps the class proportions (to within one example
     per class). Use as X[:, train_idx], y[..., train_idx].
     """
