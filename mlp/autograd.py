@@ -9,7 +9,6 @@ __all__ = ['no_grad', 'unbroadcast', 'Tensor', 'relu', 'sigmoid', 'tanh', 'exp',
 import contextlib
 import numpy as np
 from .activations import sigmoid as _sigmoid
-from .checks import check_minibatch_for_batchnorm
 
 # %% ../nbs/18_autograd.ipynb #ag0008
 _RECORDING = True   # switched off inside `with no_grad():`
@@ -253,15 +252,13 @@ def network_cost(params, layers, X, Y, masks=None, lamda=0.0, bn_eps=1e-5):
 # %% ../nbs/18_autograd.ipynb #ag0036
 def network_gradients(model, X, Y, masks=None):
     """The same dict as `model.gradients(X, Y, masks=masks)` (dW1, db1 / dgamma1, dbeta1, ...),
-    computed by the engine: `network_cost` on the model's parameters, then `backward()`. With
-    masks=None and dropout, the masks are drawn as `model.gradients` draws them (a fresh generator
-    made from the model's seed). Changes nothing in the model."""
-    X, Y = model._inputs(X, Y)
-    check_minibatch_for_batchnorm(X.shape[1], model.layers)
-    if masks is None and any(s.keep_prob < 1 for s in model.layers[1:]):
-        rng = np.random.default_rng(np.random.SeedSequence(model._seeds.entropy, spawn_key=(1,)))
-        masks = {l: rng.random((s.neurons, X.shape[1]), dtype=model.dtype) < s.keep_prob
-                 for l, s in enumerate(model.layers) if l > 0 and s.keep_prob < 1}
+    computed by the engine: `network_cost` on the model's parameters, then `backward()`. The data
+    are checked by the model (`model.check_inputs`), and the dropout masks are the model's
+    (`model.diagnostic_masks`: those of `masks`, the missing ones drawn as `model.gradients` draws
+    them). Changes nothing in the model."""
+    X, Y = model.check_inputs(X, Y, training=True)
+    masks = model.diagnostic_masks(X.shape[1], masks)
     params = {k: Tensor(v, requires_grad=True) for k, v in model.parameters.items()}
-    network_cost(params, model.layers, X, Y, masks, model._lamda, model.bn_epsilon).backward()
+    lamda = model.lamda if model.Regularization else 0.0      # L2 off is L2 with lamda = 0
+    network_cost(params, model.layers, X, Y, masks, lamda, model.bn_epsilon).backward()
     return {f"d{k}": p.grad for k, p in params.items()}

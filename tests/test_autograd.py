@@ -238,5 +238,20 @@ def test_network_cost_is_the_model_cost():
         if masks is None and combo[3]:
             continue   # the model's own draw; compared through the gradients above
         params = {k: ag.Tensor(v) for k, v in model.parameters.items()}
-        J = ag.network_cost(params, model.layers, X, Y, masks, model._lamda, model.bn_epsilon)
+        lamda = model.lamda if model.Regularization else 0.0
+        J = ag.network_cost(params, model.layers, X, Y, masks, lamda, model.bn_epsilon)
         assert abs(J.item() - model.cost(X, Y, training=True, masks=masks)) <= 1e-12 * abs(J.item())
+
+
+def test_network_gradients_with_masks_for_some_dropout_layers():
+    "Masks given for some dropout layers: the others are drawn as model.gradients draws them."
+    layers = [(3, False, "ReLu", 1), (5, True, "tanh", 0.7), (4, False, "ReLu", 0.6), (6, False, "sigmoid", 0.8),
+              (2, False, "softmax", 1)]
+    model = Multilayerperceptron(layer_construct=layers, seed=3)
+    r = np.random.default_rng(3)
+    X, Y = r.standard_normal((3, 9)), np.eye(2)[:, r.integers(2, size=9)]
+    for given in ({2: r.random((4, 9)) < 0.6}, {1: r.random((5, 9)) < 0.7, 3: r.random((6, 9)) < 0.8}, {}):
+        masks = model.diagnostic_masks(9, given)
+        assert masks.keys() == {1, 2, 3} and all(masks[l] is given[l] for l in given)
+        hand, engine = model.gradients(X, Y, masks=given), ag.network_gradients(model, X, Y, masks=given)
+        assert all(np.linalg.norm(engine[k] - hand[k]) <= 1e-12 * np.linalg.norm(hand[k]) for k in hand)
