@@ -153,8 +153,9 @@ def diagnostic_masks(self, m, masks=None):
     (n_l, m)} for every layer with keep_prob < 1; masks[l] where `masks` gives it, the others drawn
     in layer order from a generator made afresh from the seed, never the training generator. So
     every call returns the same masks, and calling it changes nothing."""
-    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
-        raise ValueError(f"m must be the number of examples, a positive integer; got {m!r}.")
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)):
+        raise TypeError(f"m must be the number of examples, an integer; got {m!r}.")
+    if m < 1: raise ValueError(f"m must be the number of examples, at least 1; got {m}.")
     rng, given = np.random.default_rng(np.random.SeedSequence(self._seeds.entropy, spawn_key=(1,))), masks or {}
     return {l: given[l] if l in given else rng.random((s.neurons, m), dtype=self.dtype) < s.keep_prob
             for l, s in enumerate(self.layers) if l > 0 and s.keep_prob < 1}

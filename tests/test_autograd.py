@@ -304,3 +304,16 @@ def test_network_gradients_with_masks_for_some_dropout_layers():
         assert masks.keys() == {1, 2, 3} and all(masks[l] is given[l] for l in given)
         hand, engine = model.gradients(X, Y, masks=given), ag.network_gradients(model, X, Y, masks=given)
         assert all(np.linalg.norm(engine[k] - hand[k]) <= 1e-12 * np.linalg.norm(hand[k]) for k in hand)
+
+
+def test_diagnostic_masks_change_nothing_and_check_m():
+    model = Multilayerperceptron(layer_construct=[(3, False, "ReLu", 1), (5, False, "tanh", 0.7), (2, False, "softmax", 1)],
+                                 seed=1)
+    state = model.rng.bit_generator.state
+    a, b = model.diagnostic_masks(4), model.diagnostic_masks(4)
+    assert a.keys() == {1} and a[1].shape == (5, 4) and a[1].dtype == bool and np.array_equal(a[1], b[1])
+    assert model.rng.bit_generator.state == state                     # the training generator is untouched
+    with pytest.raises(TypeError, match="m must be the number of examples"):
+        model.diagnostic_masks(4.0)
+    with pytest.raises(ValueError, match="at least 1; got 0"):
+        model.diagnostic_masks(0)
