@@ -2,14 +2,14 @@
 
 # %% auto #0
 __all__ = ['no_grad', 'unbroadcast', 'Tensor', 'relu', 'sigmoid', 'tanh', 'exp', 'log', 'sqrt', 'log_softmax', 'log_sigmoid',
-           'cross_entropy', 'binary_cross_entropy', 'topological_order', 'backward', 'zero_grad', 'batchnorm',
+           'categorical_crossentropy', 'binary_crossentropy', 'topological_order', 'backward', 'zero_grad', 'batchnorm',
            'network_cost', 'network_gradients']
 
 # %% ../nbs/18_autograd.ipynb #ag0007
 import contextlib
 import numpy as np
-from .activations import sigmoid as _sigmoid
-from .checks import check_minibatch_for_batchnorm
+from .activations import sigmoid as _sigmoid, log_softmax as _log_softmax
+from .dropout import dropout_forward
 
 # %% ../nbs/18_autograd.ipynb #ag0008
 _RECORDING = True   # switched off inside `with no_grad():`
@@ -27,7 +27,8 @@ def unbroadcast(grad, shape):
     added, and over every axis where `shape` has 1 and `grad` does not. grad.shape is the
     broadcast shape; returns an array of `shape` (grad itself when nothing was broadcast)."""
     lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    stretched = (lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    axes = tuple(range(lead)) + tuple(stretched)
     return grad.sum(axis=axes).reshape(shape) if axes else grad
 
 # %% ../nbs/18_autograd.ipynb #ag0009
@@ -45,13 +46,19 @@ class Tensor:
         data = np.asarray(data.data if isinstance(data, Tensor) else data)
         if data.dtype.kind not in "biuf":
             raise TypeError(f"Tensor data must be real numbers; got an array of dtype {data.dtype}")
-        self.data = data if data.dtype.kind == "f" else data.astype(np.float64)
-        self.requires_grad, self.grad = bool(requires_grad), None
-        self._parents, self._vjps, self._op = (), (), "leaf" if requires_grad else "const"
-        self._keep_grad, self._freed = self.requires_grad, False
+        self._init(data if data.dtype.kind == "f" else data.astype(np.float64), bool(requires_grad))
+
+    def _init(self, data, requires_grad, parents=(), vjps=(), op=None):
+        "The fields of every tensor, a leaf (no parents) or the result of an operation (`_record`)."
+        self.data, self.requires_grad, self.grad, self._freed = data, requires_grad, None, False
+        self._parents, self._vjps = parents, vjps
+        self._op = op or ("leaf" if requires_grad else "const")
+        self._keep_grad = requires_grad and not parents   # a result keeps .grad after retain_grad()
 
     shape = property(lambda self: self.data.shape)
-    def __repr__(self): return f"Tensor({self.data!r}, op={self._op!r}, requires_grad={self.requires_grad})"
+    dtype = property(lambda self: self.data.dtype)
+    def __repr__(self):
+        return f"Tensor({self.data!r}, op={self._op!r}, requires_grad={self.requires_grad})"
     def item(self): return self.data.item()
     def retain_grad(self): self._keep_grad = True
     def detach(self): return Tensor(self.data)   # same values, no history
@@ -60,33 +67,36 @@ class Tensor:
 def _record(data, parents, vjps, op):
     """The result of an operation: a Tensor of `data`. It records its parents and their VJPs (one
     function g -> gradient per parent) when recording is on and some parent requires a gradient."""
-    out = Tensor.__new__(Tensor)
-    out.data, out.grad, out._op, out._keep_grad, out._freed = data, None, op, False, False
-    out.requires_grad = _RECORDING and any(p.requires_grad for p in parents)
-    out._parents, out._vjps = (tuple(parents), vjps) if out.requires_grad else ((), ())
+    out, keep = Tensor.__new__(Tensor), _RECORDING and any(p.requires_grad for p in parents)
+    out._init(data, keep, tuple(parents) if keep else (), vjps if keep else (), op)
     return out
 
 def _lift(x, like):
-    "An operand as a Tensor: Tensors pass; a Python number takes the dtype of `like`; arrays become constants."
+    """An operand as a Tensor: Tensors pass; a Python number takes the dtype of `like`; arrays
+    become constants."""
     if isinstance(x, Tensor): return x
     if isinstance(x, (int, float)): return Tensor(np.asarray(x, like.data.dtype))
     return Tensor(x)
 
 # %% ../nbs/18_autograd.ipynb #ag0013
 def _add(a, b):
-    return _record(a.data + b.data, (a, b), (lambda g: unbroadcast(g, a.shape), lambda g: unbroadcast(g, b.shape)), "+")
+    vjps = (lambda g: unbroadcast(g, a.shape), lambda g: unbroadcast(g, b.shape))
+    return _record(a.data + b.data, (a, b), vjps, "+")
 
 def _sub(a, b):
-    return _record(a.data - b.data, (a, b), (lambda g: unbroadcast(g, a.shape), lambda g: unbroadcast(-g, b.shape)), "-")
+    vjps = (lambda g: unbroadcast(g, a.shape), lambda g: unbroadcast(-g, b.shape))
+    return _record(a.data - b.data, (a, b), vjps, "-")
 
 def _mul(a, b):
     x, y = a.data, b.data
-    return _record(x * y, (a, b), (lambda g: unbroadcast(g * y, x.shape), lambda g: unbroadcast(g * x, y.shape)), "*")
+    vjps = (lambda g: unbroadcast(g * y, x.shape), lambda g: unbroadcast(g * x, y.shape))
+    return _record(x * y, (a, b), vjps, "*")
 
 def _div(a, b):
     x, y = a.data, b.data
     out = x / y
-    return _record(out, (a, b), (lambda g: unbroadcast(g / y, x.shape), lambda g: unbroadcast(-g * out / y, y.shape)), "/")
+    vjps = (lambda g: unbroadcast(g / y, x.shape), lambda g: unbroadcast(-g * out / y, y.shape))
+    return _record(out, (a, b), vjps, "/")
 
 def _matmul(a, b):
     "2-D matrices: (q1, q2) @ (q2, q3)."
@@ -118,9 +128,11 @@ def _mean(x, axis=None, keepdims=False):
     s = _sum(x, axis, keepdims)
     return s / (x.data.size // s.data.size)
 
-Tensor.sum, Tensor.mean = _sum, _mean
+def _reshape(x, *shape):
+    return _record(x.data.reshape(*shape), (x,), (lambda g: g.reshape(x.shape),), "reshape")
+
+Tensor.sum, Tensor.mean, Tensor.reshape = _sum, _mean, _reshape
 Tensor.T = property(lambda self: _record(self.data.T, (self,), (lambda g: g.T,), "T"))
-Tensor.reshape = lambda self, *shape: _record(self.data.reshape(*shape), (self,), (lambda g: g.reshape(self.shape),), "reshape")
 
 # %% ../nbs/18_autograd.ipynb #ag0017
 def relu(x):
@@ -146,23 +158,26 @@ def sqrt(x):
     return _record(r, (x,), (lambda g: g / (2 * r),), "sqrt")
 
 # %% ../nbs/18_autograd.ipynb #ag0019
-def log_softmax(x, axis=0):
-    """log(softmax(x)) along `axis` (0: over the rows of each column, the book's layout), stable:
-    the largest entry is subtracted first. VJP: g - softmax(x) * sum(g along axis)."""
-    s = x.data - x.data.max(axis=axis, keepdims=True)
-    out = s - np.log(np.exp(s).sum(axis=axis, keepdims=True))
-    return _record(out, (x,), (lambda g: g - np.exp(out) * g.sum(axis=axis, keepdims=True),), "log_softmax")
+def log_softmax(x):
+    """log(softmax(x)) over the rows of each column (the book's layout): chapter 1's stable
+    `log_softmax` on the values. VJP: g - softmax(x) * (the column sums of g)."""
+    out = _log_softmax(x.data)
+    vjp = lambda g: g - np.exp(out) * g.sum(axis=0, keepdims=True)
+    return _record(out, (x,), (vjp,), "log_softmax")
 
 def log_sigmoid(x):
     "log(sigmoid(x)) = -log(1 + exp(-x)), stable for every x. VJP: g * sigmoid(-x)."
-    return _record(-np.logaddexp(0, -x.data), (x,), (lambda g: g * _sigmoid(-x.data),), "log_sigmoid")
+    vjp = lambda g: g * _sigmoid(-x.data)
+    return _record(-np.logaddexp(0, -x.data), (x,), (vjp,), "log_sigmoid")
 
-def cross_entropy(Z, Y):
-    "Mean over the m columns of -sum_k y_k log softmax(z)_k: Z (K, m) logits, Y (K, m) targets."
-    return -(Y * log_softmax(Z, axis=0)).sum() / Z.shape[1]
+def categorical_crossentropy(Z, Y):
+    """Chapter 4's loss of that name on tensors: the mean over the m columns of
+    -sum_k y_k log softmax(z)_k. Z (K, m) logits, Y (K, m) targets."""
+    return -(Y * log_softmax(Z)).sum() / Z.shape[1]
 
-def binary_cross_entropy(Z, Y):
-    "Mean over the m columns of -sum_k [y_k log sigmoid(z_k) + (1 - y_k) log sigmoid(-z_k)]: Z, Y (n, m)."
+def binary_crossentropy(Z, Y):
+    """Chapter 4's loss of that name on tensors: the mean over the m columns of
+    -sum_k [y_k log sigmoid(z_k) + (1 - y_k) log sigmoid(-z_k)]. Z, Y (n, m)."""
     return -(Y * log_sigmoid(Z) + (1 - Y) * log_sigmoid(-Z)).sum() / Z.shape[1]
 
 # %% ../nbs/18_autograd.ipynb #ag0021
@@ -184,16 +199,22 @@ def backward(root, grad=None, retain_graph=False):
     """Reverse mode from `root`: visit the recorded graph in reverse topological order; at each
     tensor, pull its gradient back through the VJP of every parent that requires one, summing
     what reaches a tensor along different paths. Adds the result to `.grad` of the tensors that
-    keep one. grad: d(output)/d(root), default 1 for a scalar root. Frees the graph (its VJPs and
-    the arrays they hold) unless retain_graph=True."""
+    keep one. grad: d(output)/d(root), an array of the root's shape, default 1 for a scalar root
+    (PyTorch's `gradient=`). Frees the graph (its VJPs and the arrays they hold) unless
+    retain_graph=True."""
     if not root.requires_grad:
-        raise RuntimeError("backward() on a tensor that does not require a gradient: nothing was recorded "
-                           "(no parameter with requires_grad=True in it, or computed under no_grad())")
+        raise RuntimeError("backward() on a tensor that does not require a gradient: nothing "
+                           "was recorded (no parameter with requires_grad=True in it, or "
+                           "computed under no_grad())")
     if grad is None:
         if root.data.size != 1:
-            raise RuntimeError(f"backward() needs a scalar, or grad=; this tensor has shape {root.shape}")
+            raise RuntimeError(f"backward() needs a scalar, or grad=; this tensor has shape "
+                               f"{root.shape}")
         grad = np.ones_like(root.data)
-    grads = {id(root): np.asarray(grad, root.data.dtype)}
+    grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, root.dtype)
+    if grad.shape != root.shape:
+        raise ValueError(f"grad must have the root's shape {root.shape}; got {grad.shape}")
+    grads = {id(root): grad}
     for t in reversed(topological_order(root)):
         if t._freed:
             raise RuntimeError("backward through a graph that an earlier backward() freed; "
@@ -210,7 +231,7 @@ def backward(root, grad=None, retain_graph=False):
 Tensor.backward = backward
 
 def zero_grad(tensors):
-    "Forget the accumulated gradients: .grad = None for every tensor (PyTorch's optimizer.zero_grad())."
+    "Forget accumulated gradients: .grad = None for each tensor (PyTorch's optimizer.zero_grad())."
     for t in tensors: t.grad = None
 
 # %% ../nbs/18_autograd.ipynb #ag0031
@@ -238,11 +259,11 @@ def network_cost(params, layers, X, Y, masks=None, lamda=0.0, bn_eps=1e-5):
         if spec.batchnorm: Z = batchnorm(Z, params[f"gamma{l}"], params[f"beta{l}"], bn_eps)
         if l == L: break
         A = _ACTIVATION[spec.activation](Z)
-        if spec.keep_prob < 1:   # inverted dropout: the mask scaled by 1/keep_prob, a constant
-            A = A * np.multiply(masks[l], A.data.dtype.type(1 / spec.keep_prob), dtype=A.data.dtype)
+        if spec.keep_prob < 1:   # chapter 11's inverted dropout on a tensor: one recorded product
+            A = dropout_forward(A, spec.keep_prob, mask=masks[l])[0]
     out = layers[L].activation
-    if out == "softmax": J = cross_entropy(Z, Y)
-    elif out == "sigmoid": J = binary_cross_entropy(Z, Y)
+    if out == "softmax": J = categorical_crossentropy(Z, Y)
+    elif out == "sigmoid": J = binary_crossentropy(Z, Y)
     else:
         D = _ACTIVATION[out](Z) - Y
         J = (D * D).sum() / m
@@ -253,15 +274,13 @@ def network_cost(params, layers, X, Y, masks=None, lamda=0.0, bn_eps=1e-5):
 # %% ../nbs/18_autograd.ipynb #ag0036
 def network_gradients(model, X, Y, masks=None):
     """The same dict as `model.gradients(X, Y, masks=masks)` (dW1, db1 / dgamma1, dbeta1, ...),
-    computed by the engine: `network_cost` on the model's parameters, then `backward()`. With
-    masks=None and dropout, the masks are drawn as `model.gradients` draws them (a fresh generator
-    made from the model's seed). Changes nothing in the model."""
-    X, Y = model._inputs(X, Y)
-    check_minibatch_for_batchnorm(X.shape[1], model.layers)
-    if masks is None and any(s.keep_prob < 1 for s in model.layers[1:]):
-        rng = np.random.default_rng(np.random.SeedSequence(model._seeds.entropy, spawn_key=(1,)))
-        masks = {l: rng.random((s.neurons, X.shape[1]), dtype=model.dtype) < s.keep_prob
-                 for l, s in enumerate(model.layers) if l > 0 and s.keep_prob < 1}
+    computed by the engine: `network_cost` on the model's parameters, then `backward()`. The data
+    are checked by the model (`model.check_inputs`), and the dropout masks are the model's
+    (`model.diagnostic_masks`: those of `masks`, the missing ones drawn as `model.gradients` draws
+    them). Changes nothing in the model."""
+    X, Y = model.check_inputs(X, Y, training=True)
+    masks = model.diagnostic_masks(X.shape[1], masks)
     params = {k: Tensor(v, requires_grad=True) for k, v in model.parameters.items()}
-    network_cost(params, model.layers, X, Y, masks, model._lamda, model.bn_epsilon).backward()
+    lamda = model.lamda if model.Regularization else 0.0      # L2 off is L2 with lamda = 0
+    network_cost(params, model.layers, X, Y, masks, lamda, model.bn_epsilon).backward()
     return {f"d{k}": p.grad for k, p in params.items()}

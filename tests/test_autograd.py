@@ -47,7 +47,7 @@ class Ops:
     def unary(self, name, x):
         if self.lib == "engine":
             f = {"relu": ag.relu, "sigmoid": ag.sigmoid, "tanh": ag.tanh, "exp": ag.exp, "log": ag.log,
-                 "sqrt": ag.sqrt, "log_softmax": lambda t: ag.log_softmax(t, axis=0),
+                 "sqrt": ag.sqrt, "log_softmax": ag.log_softmax,
                  "log_sigmoid": ag.log_sigmoid}[name]
         else:
             t = self.lib
@@ -63,7 +63,7 @@ class Ops:
         if name == "sum1k": return x.sum(**kw(1, True))
         if name == "mean0": return x.mean(**kw(0, False))
         if name == "mean1k": return x.mean(**kw(1, True))
-        if name == "T_reshape": return x.T.reshape(4, 3).T if eng else x.T.reshape(4, 3).T
+        if name == "T_reshape": return x.T.reshape(4, 3).T
         raise KeyError(name)
 
 
@@ -78,7 +78,7 @@ def program(seed):
         i, j = (int(k) for k in r.integers(0, len(shapes), 2))
         if kind == "binary":
             op = str(r.choice(["+", "-", "*", "/", "rconst", "neg"]))
-            out = np.broadcast_shapes(shapes[i], shapes[j])
+            out = np.broadcast_shapes(shapes[i], shapes[j], *([(1, 4)] if op == "rconst" else []))
         elif kind == "unary":
             op = str(r.choice(["relu", "sigmoid", "tanh", "exp", "log", "sqrt", "log_softmax", "log_sigmoid"]))
             if op == "log_softmax" and len(shapes[i]) != 2: op = "tanh"
@@ -91,11 +91,11 @@ def program(seed):
             op, out = "@", (3, 4)
         steps.append((kind, op, i, j))
         shapes.append(out)
-    return leaves, steps, r
+    return leaves, steps, r, shapes
 
 
-def run(leaves_values, steps, ops, lift, M):
-    "Evaluate the program; returns the scalar sum over every value of value * weight."
+def run(leaves_values, steps, ops, lift, M, record=None):
+    "Evaluate the program; returns the scalar sum over every value of value * weight (values into `record`)."
     vals = list(leaves_values)
     for kind, op, i, j in steps:
         a, b = vals[i], vals[j]
@@ -115,6 +115,7 @@ def run(leaves_values, steps, ops, lift, M):
         else:
             v = (a + lift(np.zeros((3, 4)))) @ M
         vals.append(v)
+    if record is not None: record.extend(vals)
     total = 0.0
     for k, v in enumerate(vals):
         w = np.random.default_rng(1000 + k).standard_normal(tuple(v.shape))
@@ -124,7 +125,7 @@ def run(leaves_values, steps, ops, lift, M):
 
 @pytest.mark.parametrize("seed", range(60))
 def test_random_expressions_match_pytorch(torch, seed):
-    leaves, steps, r = program(seed)
+    leaves, steps, r, _ = program(seed)
     values = [r.standard_normal(s) for s in leaves]
     M_np = r.standard_normal((4, 4))
     # engine
@@ -145,20 +146,55 @@ def test_random_expressions_match_pytorch(torch, seed):
         assert np.linalg.norm(g_e - g_t) <= 1e-12 * np.linalg.norm(g_t), (k, e.shape, g_e, g_t)
 
 
+@pytest.mark.parametrize("seed", range(60))
+def test_programs_record_the_shapes_they_compute(seed):
+    "The shapes program() records (which choose the operations that follow) are the computed ones."
+    leaves, steps, r, shapes = program(seed)
+    vals = [ag.Tensor(r.standard_normal(s)) for s in leaves]
+    M = ag.Tensor(r.standard_normal((4, 4)))
+    seen = []
+    run(vals, steps, Ops("engine"), lambda a: a, M, record=seen)
+    assert [tuple(v.shape) for v in seen] == shapes
+
+
 def test_programs_use_every_operation():
     used = {op for s in range(60) for _, op, _, _ in program(s)[1]}
     assert {"+", "-", "*", "/", "rconst", "neg", "relu", "sigmoid", "tanh", "exp", "log", "sqrt",
             "log_softmax", "log_sigmoid", "sum0k", "sum1k", "mean0", "mean1k", "T_reshape", "@"} <= used, used
 
 
-def test_broadcast_column_gradient_has_the_column_shape(torch):
+def broadcast_column_case():
     r = np.random.default_rng(0)
     A, b = r.standard_normal((3, 5)), r.standard_normal((3, 1))
     eb = ag.Tensor(b, requires_grad=True)
     ag.tanh(A * eb + eb).sum().backward()
+    return A, b, eb
+
+
+def test_broadcast_column_gradient_has_the_column_shape():
+    A, b, eb = broadcast_column_case()
+    t = np.tanh(A * b + b)
+    assert eb.grad.shape == (3, 1)
+    assert np.allclose(eb.grad, ((1 - t * t) * (A + 1)).sum(axis=1, keepdims=True), rtol=1e-14, atol=0)
+
+
+def test_broadcast_column_gradient_matches_pytorch(torch):
+    A, b, eb = broadcast_column_case()
     tb = torch.tensor(b, requires_grad=True)
     torch.tanh(torch.tensor(A) * tb + tb).sum().backward()
-    assert eb.grad.shape == (3, 1) and np.linalg.norm(eb.grad - tb.grad.numpy()) <= 1e-12 * np.linalg.norm(eb.grad)
+    assert np.linalg.norm(eb.grad - tb.grad.numpy()) <= 1e-12 * np.linalg.norm(eb.grad)
+
+
+def test_backward_grad_must_have_the_roots_shape():
+    t = ag.Tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(ValueError, match=r"grad must have the root's shape \(2, 3\); got \(3,\)"):
+        (t * 2).backward(np.ones(3))
+    assert t.grad is None
+    (t * 2).backward(np.full((2, 3), 0.5))            # the right shape: accepted
+    assert np.array_equal(t.grad, np.ones((2, 3)))
+    s = ag.Tensor(np.ones(3), requires_grad=True)
+    (s * s).sum().backward(2.0)                       # a scalar root takes a scalar grad
+    assert np.array_equal(s.grad, np.full(3, 4.0))
 
 
 def test_accumulation_zero_grad_no_grad_and_freed_graph(torch):
@@ -200,9 +236,12 @@ COMBOS = list(itertools.product(OUTPUTS, [False, True], [False, True], [False, T
 def random_case(seed, out, bn, l2, drop):
     r = np.random.default_rng(10_000 + seed)
     n0, m = int(r.integers(2, 7)), int(r.integers(3, 20))
-    layers = [(n0, False, "ReLu", 1)]
-    layers += [(int(r.integers(2, 8)), bool(bn and r.random() < 0.8), HIDDEN[r.integers(4)],
-                float(r.choice([0.5, 0.8])) if drop else 1) for _ in range(r.integers(1, 5))]
+    hidden = [(int(r.integers(2, 8)), bool(bn and r.random() < 0.8), HIDDEN[r.integers(4)],
+               float(r.choice([0.5, 0.8])) if drop else 1) for _ in range(r.integers(1, 5))]
+    if bn and not any(h[1] for h in hidden):       # "BatchNorm on" means at least one BatchNorm layer
+        k = int(r.integers(len(hidden)))
+        hidden[k] = (hidden[k][0], True, *hidden[k][2:])
+    layers = [(n0, False, "ReLu", 1), *hidden]
     nL = int(r.integers(2, 5)) if out == "softmax" else int(r.integers(1, 4))
     layers.append((nL, False, out, 1))
     model = Multilayerperceptron(layer_construct=layers, Regularization=l2, lamda=float(r.uniform(0.1, 2)),
@@ -215,6 +254,16 @@ def random_case(seed, out, bn, l2, drop):
     masks = ({l: r.random((layers[l][0], m)) < layers[l][3] for l in range(1, len(layers) - 1)}
              if drop and r.random() < 0.7 else None)
     return model, X, Y, masks
+
+
+def test_the_network_sweep_covers_what_it_claims():
+    "Every case has BatchNorm exactly when its combination says so; every hidden activation occurs."
+    hidden = set()
+    for seed, combo in enumerate(COMBOS * 2):
+        model = random_case(seed, *combo)[0]
+        assert any(s.batchnorm for s in model.layers) == combo[1], (seed, combo)
+        hidden |= {s.activation for s in model.layers[1:-1]}
+    assert hidden == set(HIDDEN), hidden
 
 
 @pytest.mark.parametrize("seed,combo", list(enumerate(COMBOS * 2)))
@@ -238,5 +287,33 @@ def test_network_cost_is_the_model_cost():
         if masks is None and combo[3]:
             continue   # the model's own draw; compared through the gradients above
         params = {k: ag.Tensor(v) for k, v in model.parameters.items()}
-        J = ag.network_cost(params, model.layers, X, Y, masks, model._lamda, model.bn_epsilon)
+        lamda = model.lamda if model.Regularization else 0.0
+        J = ag.network_cost(params, model.layers, X, Y, masks, lamda, model.bn_epsilon)
         assert abs(J.item() - model.cost(X, Y, training=True, masks=masks)) <= 1e-12 * abs(J.item())
+
+
+def test_network_gradients_with_masks_for_some_dropout_layers():
+    "Masks given for some dropout layers: the others are drawn as model.gradients draws them."
+    layers = [(3, False, "ReLu", 1), (5, True, "tanh", 0.7), (4, False, "ReLu", 0.6), (6, False, "sigmoid", 0.8),
+              (2, False, "softmax", 1)]
+    model = Multilayerperceptron(layer_construct=layers, seed=3)
+    r = np.random.default_rng(3)
+    X, Y = r.standard_normal((3, 9)), np.eye(2)[:, r.integers(2, size=9)]
+    for given in ({2: r.random((4, 9)) < 0.6}, {1: r.random((5, 9)) < 0.7, 3: r.random((6, 9)) < 0.8}, {}):
+        masks = model.diagnostic_masks(9, given)
+        assert masks.keys() == {1, 2, 3} and all(masks[l] is given[l] for l in given)
+        hand, engine = model.gradients(X, Y, masks=given), ag.network_gradients(model, X, Y, masks=given)
+        assert all(np.linalg.norm(engine[k] - hand[k]) <= 1e-12 * np.linalg.norm(hand[k]) for k in hand)
+
+
+def test_diagnostic_masks_change_nothing_and_check_m():
+    model = Multilayerperceptron(layer_construct=[(3, False, "ReLu", 1), (5, False, "tanh", 0.7), (2, False, "softmax", 1)],
+                                 seed=1)
+    state = model.rng.bit_generator.state
+    a, b = model.diagnostic_masks(4), model.diagnostic_masks(4)
+    assert a.keys() == {1} and a[1].shape == (5, 4) and a[1].dtype == bool and np.array_equal(a[1], b[1])
+    assert model.rng.bit_generator.state == state                     # the training generator is untouched
+    with pytest.raises(TypeError, match="m must be the number of examples"):
+        model.diagnostic_masks(4.0)
+    with pytest.raises(ValueError, match="at least 1; got 0"):
+        model.diagnostic_masks(0)
