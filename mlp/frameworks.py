@@ -2,32 +2,32 @@
 
 # %% auto #0
 __all__ = ['BN_MOMENTUM', 'BN_EPS', 'KERAS_ACTIVATION', 'HIDDEN', 'OUTPUTS', 'KERAS_EPS', 'load_tensorflow', 'load_torch',
-           'fixed_dropout_layer', 'ExactL2', 'keras_twin', 'keras_variables', 'from_keras', 'copy_to_keras',
-           'keras_params', 'keras_bn_state', 'set_keras_masks', 'keras_logits', 'keras_loss', 'keras_tape',
-           'keras_cost_and_grads', 'numpy_cost_and_grads', 'rel', 'compare', 'rel_all', 'draw_masks', 'random_targets',
-           'random_case', 'describe', 'keras_gradient_check', 'keras_optimizer', 'fresh_adam', 'train_with_keras',
-           'optimizer_checks', 'keras_inference_check', 'fit_with_keras', 'fixed_dropout_module', 'torch_activation',
-           'torch_twin', 'torch_layer_modules', 'torch_batchnorms', 'torch_parameters', 'set_torch_masks', 'torch_loss',
-           'torch_backward', 'torch_to_ours', 'torch_values', 'torch_gradient_check', 'torch_optimizer',
-           'train_with_torch', 'torch_training_checks']
+           'fixed_dropout_layer', 'ExactL2', 'set_keras_l2', 'keras_twin', 'keras_variables', 'from_keras',
+           'copy_to_keras', 'keras_params', 'keras_bn_state', 'set_keras_masks', 'keras_logits', 'keras_loss',
+           'keras_tape', 'keras_cost_and_grads', 'our_train_step', 'rel', 'compare', 'rel_all', 'draw_masks',
+           'random_targets', 'random_case', 'describe', 'keras_gradient_check', 'keras_optimizer', 'fresh_adam',
+           'train_with_keras', 'optimizer_checks', 'inference_inputs', 'keras_inference_check', 'fit_with_keras',
+           'fixed_dropout_module', 'torch_activation', 'torch_twin', 'torch_layer_modules', 'torch_batchnorms',
+           'torch_parameters', 'set_torch_masks', 'torch_loss', 'torch_backward', 'torch_to_ours', 'torch_values',
+           'torch_gradient_check', 'torch_optimizer', 'train_with_torch', 'ours_from_torch_variance', 'torch_bn_state',
+           'torch_predict', 'torch_inference_check']
 
 # %% ../nbs/19_behind_backward.ipynb #3c35b155
 import copy
 import functools
+import inspect
 import os
 from types import SimpleNamespace
 
 import numpy as np
 
-from .losses import compute_cost
 from .model import Multilayerperceptron
-from .network import backward, forward, minibatches
+from .network import forward, minibatches, train_step
 from .optim import SGD, Adam
-from .regularization import add_l2_gradients, l2_cost
+from .regularization import l2_regularizer
 
-BN_MOMENTUM, BN_EPS = 0.9, 1e-5   # the book's defaults (DESIGN.md), used on every side
-KERAS_ACTIVATION = {"ReLu": "relu", "sigmoid": "sigmoid", "tanh": "tanh",
-                    "softmax": "softmax", "Linear": "linear"}
+BN_MOMENTUM, BN_EPS = (inspect.signature(Multilayerperceptron).parameters[name].default
+                       for name in ("bn_momentum", "bn_epsilon"))   # the model's, on every side
 
 @functools.cache
 def load_tensorflow():
@@ -69,31 +69,41 @@ def fixed_dropout_layer():
             return a * self.mask if training and self.mask is not None else a
     return FixedDropout
 
+# %% ../nbs/19_behind_backward.ipynb #c4e91a13
 class ExactL2:
-    """Keras kernel_regularizer c * sum(W**2) with c kept in W's dtype (keras.regularizers.L2
-    rounds c to float32, see below). Keras takes any callable as a regularizer."""
+    """Keras kernel regularizer c * sum(W**2) with c kept in W's dtype (keras.regularizers.L2
+    rounds c to float32, see below)."""
     def __init__(self, c): self.c = float(c)
     def __call__(self, W):
         tf, _ = load_tensorflow()
         return tf.constant(self.c, dtype=W.dtype) * tf.reduce_sum(tf.square(W))
 
+def set_keras_l2(kmodel, layers, lamda, m, regularizer=ExactL2):
+    """Our L2 term (lamda / 2m) sum ||W||^2 for a batch of m examples on every kernel of the twin
+    (layers dense1, dense2, ...): Keras adds c ||W||^2 to the mean loss, so c = lamda / (2m).
+    lamda = 0 removes it. A regularizer built anew, for the batch size at hand."""
+    reg = regularizer(lamda / (2 * m)) if lamda else None
+    for l in range(1, len(layers)):
+        kmodel.get_layer(f"dense{l}").kernel.regularizer = reg
+
 # %% ../nbs/19_behind_backward.ipynb #a012dbb2
+KERAS_ACTIVATION = {"ReLu": "relu", "sigmoid": "sigmoid", "tanh": "tanh",
+                    "softmax": "softmax", "Linear": "linear"}
+
 def keras_twin(layers, params, bn_state=None, lamda=0.0, m=None, regularizer=ExactL2,
                bn_kwargs=None):
     """keras.Sequential equal to our network `layers` (list of LayerSpec), output activation
     included, our `params` (and running statistics `bn_state`, when given) copied in. Layers
-    are named dense{l}, bn{l}, act{l}, drop{l}. L2 with coefficient lamda becomes
-    kernel_regularizer=regularizer(c): Keras adds c ||W||^2 to the mean loss, we add
-    (lamda / 2m) ||W||^2, so c = lamda / (2m). bn_kwargs go to BatchNormalization (default:
-    our momentum 0.9 and epsilon 1e-5)."""
+    are named dense{l}, bn{l}, act{l}, drop{l}. With lamda > 0, our L2 term for batches of m
+    examples (`set_keras_l2` with `regularizer`). bn_kwargs go to BatchNormalization (default:
+    the model's bn_momentum and bn_epsilon)."""
     _, keras = load_tensorflow()
     FixedDropout, f64 = fixed_dropout_layer(), dict(dtype="float64")
     bn_kwargs = dict(momentum=BN_MOMENTUM, epsilon=BN_EPS) if bn_kwargs is None else bn_kwargs
-    reg = regularizer(lamda / (2 * m)) if lamda else None
     stack = [keras.Input((layers[0].neurons,), **f64)]
     for l, sp in enumerate(layers[1:], start=1):
         stack.append(keras.layers.Dense(sp.neurons, use_bias=not sp.batchnorm,
-                                        kernel_regularizer=reg, name=f"dense{l}", **f64))
+                                        name=f"dense{l}", **f64))
         if sp.batchnorm:
             stack.append(keras.layers.BatchNormalization(**bn_kwargs, name=f"bn{l}", **f64))
         stack.append(keras.layers.Activation(KERAS_ACTIVATION[sp.activation],
@@ -102,6 +112,7 @@ def keras_twin(layers, params, bn_state=None, lamda=0.0, m=None, regularizer=Exa
             stack.append(FixedDropout(sp.keep_prob, name=f"drop{l}", **f64))
     kmodel = keras.Sequential(stack)
     copy_to_keras(kmodel, layers, params, bn_state)
+    set_keras_l2(kmodel, layers, lamda, m, regularizer)
     return kmodel
 
 # %% ../nbs/19_behind_backward.ipynb #e3835137
@@ -194,17 +205,14 @@ def keras_cost_and_grads(kmodel, layers, X, Y, masks=None, loss=keras_loss):
     return float(cost), {"d" + name: from_keras(g, tr) for name, (v, tr, g) in out.items()}
 
 # %% ../nbs/19_behind_backward.ipynb #eb67d401
-def numpy_cost_and_grads(layers, X, Y, params, lamda=0.0, bn_state=None, masks=None):
-    """Our training-mode cost and gradients (L2 included when lamda > 0). With bn_state given,
-    the running statistics are updated, as in a training step."""
-    A, Z, caches = forward(X, params, layers, training=True, state=bn_state,
-                           bn_momentum=BN_MOMENTUM, bn_eps=BN_EPS, masks=masks)
-    grads = backward(Z, A, Y, caches, layers)
-    cost = compute_cost(Z, A, Y, layers[-1].activation)
-    if lamda:
-        cost += l2_cost(params, lamda, X.shape[1])
-        add_l2_gradients(grads, params, lamda, X.shape[1])
-    return cost, grads
+def our_train_step(layers, X, Y, params, lamda=0.0, bn_state=None, masks=None, update=None):
+    """Our side: chapter 7's train_step with the fixed dropout `masks`, L2 as chapter 12's
+    l2_regularizer when lamda > 0, and the model's BatchNorm defaults. With bn_state given the
+    running statistics are updated; update(params, grads) (an optimizer's step) changes params,
+    update=None nothing. Returns (J, grads), J with the L2 term."""
+    regularizers = [l2_regularizer(lamda)] if lamda else []
+    return train_step(X, Y, params, layers, update or (lambda p, g: None), bn_state, None,
+                      regularizers, masks=masks, bn_momentum=BN_MOMENTUM, bn_eps=BN_EPS)
 
 def rel(ours, theirs):
     "||ours - theirs|| / ||theirs|| (Frobenius); the absolute difference if theirs is 0."
@@ -235,18 +243,20 @@ def draw_masks(layers, m, rng):
 
 # %% ../nbs/19_behind_backward.ipynb #e90101af
 HIDDEN = ("ReLu", "sigmoid", "tanh", "Linear")
-OUTPUTS = ("softmax", "sigmoid", "Linear")
+OUTPUTS = ("softmax", "sigmoid", "Linear", "ReLu", "tanh")
 
 def random_targets(activation, n_out, m, rng):
-    "Targets (n_out, m) that suit the output: one-hot, 0/1, or real numbers."
+    "Targets (n_out, m) that suit the output: one-hot, 0/1, real, non-negative or in (-1, 1)."
     if activation == "softmax": return np.eye(n_out)[:, rng.integers(0, n_out, m)]
     if activation == "sigmoid": return (rng.random((n_out, m)) < 0.5).astype(np.float64)
+    if activation == "ReLu": return np.abs(rng.standard_normal((n_out, m)))
+    if activation == "tanh": return rng.uniform(-0.9, 0.9, (n_out, m))
     return rng.standard_normal((n_out, m))
 
 def random_case(seed, n_batches=10):
     "A random architecture, our model for it, and n_batches + 1 mini-batches (X, Y, masks)."
-    rng = np.random.default_rng(seed)
-    out, use_bn, use_l2 = OUTPUTS[seed % 3], (seed // 3) % 2 == 1, (seed // 6) % 2 == 1
+    rng, k = np.random.default_rng(seed), len(OUTPUTS)   # 2k seeds: every output x BN x L2
+    out, use_bn, use_l2 = OUTPUTS[seed % k], (seed // k) % 2 == 1, (seed // (2 * k)) % 2 == 1
     construct = [(int(rng.integers(2, 9)), False, "ReLu", 1)]
     for _ in range(int(rng.integers(1, 4))):
         construct.append((int(rng.integers(2, 13)), bool(use_bn and rng.random() < 0.75),
@@ -314,33 +324,38 @@ def train_with_keras(case, opt, steps, reconcile=True, exact_betas=True):
     kmodel = keras_twin(case.layers, params, bn_state, case.lamda, case.m)
     kopt, history = keras_optimizer(opt, exact_betas), []
     for t, (X, Y, masks) in enumerate(case.batches[:steps], start=1):
-        _, grads = numpy_cost_and_grads(case.layers, X, Y, params, case.lamda, bn_state, masks)
         if isinstance(opt, Adam):
             opt.epsilon = KERAS_EPS / np.sqrt(1 - opt.beta2 ** t) if reconcile else KERAS_EPS
-        opt.step(params, grads)
+        our_train_step(case.layers, X, Y, params, case.lamda, bn_state, masks, update=opt.step)
         _, out = keras_tape(kmodel, case.layers, X, Y, masks)
         kopt.apply_gradients([(g, v) for v, tr, g in out.values()])
         history.append(rel_all(params, keras_params(kmodel, case.layers)))
     return history, params, bn_state, kmodel
 
 # %% ../nbs/19_behind_backward.ipynb #60c785e2
-def optimizer_checks(case):
-    """Relative parameter differences after 1 and 10 Adam and 10 SGD steps against Keras
-    ({'adam1', 'adam10', 'sgd10'}), and the states after the 10 Adam steps
-    (params, bn_state, twin) for `keras_inference_check`."""
-    adam1 = train_with_keras(case, fresh_adam(case), 1)[0][-1]
-    h10, params, bn_state, kmodel = train_with_keras(case, fresh_adam(case), 10)
-    sgd10 = train_with_keras(case, SGD(0.1), 10)[0][-1]
-    return {"adam1": adam1, "adam10": h10[-1], "sgd10": sgd10}, (params, bn_state, kmodel)
+def optimizer_checks(case, train_with=train_with_keras, steps=10):
+    """Relative parameter differences after 1 and `steps` Adam steps and `steps` SGD steps
+    against a framework (train_with_keras, or train_with_torch below): {'adam1', 'adam10',
+    'sgd10'} for steps=10; and the states after the Adam steps (params, bn_state, twin), for the
+    inference checks."""
+    adam1 = train_with(case, fresh_adam(case), 1)[0][-1]
+    h, params, bn_state, twin = train_with(case, fresh_adam(case), steps)
+    sgd = train_with(case, SGD(0.1), steps)[0][-1]
+    return {"adam1": adam1, f"adam{steps}": h[-1], f"sgd{steps}": sgd}, (params, bn_state, twin)
 
 # %% ../nbs/19_behind_backward.ipynb #5d7757b4
+def inference_inputs(case, params, bn_state, n=7):
+    """n fresh examples X (n_0, n), the same for every framework, and our trained network's
+    inference output on them (running statistics, no dropout): (X, A_L)."""
+    X = np.random.default_rng(100 + case.seed).standard_normal((case.layers[0].neurons, n))
+    return X, forward(X, params, case.layers, False, state=bn_state, bn_eps=BN_EPS)[0]
+
 def keras_inference_check(case, params, bn_state, kmodel):
     """(rel of all running statistics, or None without BatchNorm; rel of the inference outputs
-    on 7 fresh examples) between our trained network and its trained Keras twin."""
+    on fresh examples) between our trained network and its trained Keras twin."""
     tf, _ = load_tensorflow()
     stats = rel_all(bn_state, keras_bn_state(kmodel, case.layers)) if case.bn else None
-    X_new = np.random.default_rng(100 + case.seed).standard_normal((case.layers[0].neurons, 7))
-    A_ours = forward(X_new, params, case.layers, False, state=bn_state, bn_eps=BN_EPS)[0]
+    X_new, A_ours = inference_inputs(case, params, bn_state)
     return stats, rel(A_ours, kmodel(tf.constant(X_new.T), training=False).numpy().T)
 
 # %% ../nbs/19_behind_backward.ipynb #dd68ba20
@@ -350,9 +365,8 @@ def fit_with_keras(model, X, Y):
     if any(sp.keep_prob < 1 for sp in model.layers):
         raise ValueError("dropout masks are drawn inside fit: use keep_prob=1 on every layer")
     lamda = model.lamda if model.Regularization else 0.0
-    kmodel = keras_twin(model.layers, model.parameters, model.bn_state, lamda, m=1,
+    kmodel = keras_twin(model.layers, model.parameters, model.bn_state,
                         bn_kwargs=dict(momentum=model.bn_momentum, epsilon=model.bn_epsilon))
-    regs = [kmodel.get_layer(f"dense{l}").kernel_regularizer for l in range(1, len(model.layers))]
     kopt, adam = keras_optimizer(model.optimizer), isinstance(model.optimizer, Adam)
     rng, m, t = copy.deepcopy(model.rng), X.shape[1], 0      # the generator fit will use
     has_bn, costs = any(sp.batchnorm for sp in model.layers), []
@@ -360,8 +374,7 @@ def fit_with_keras(model, X, Y):
         total = 0.0
         for idx in minibatches(m, model.minibatch_size, rng, merge_single=has_bn):
             t += 1
-            for r in regs:
-                if r is not None: r.c = lamda / (2 * len(idx))    # L2 of this mini-batch
+            set_keras_l2(kmodel, model.layers, lamda, len(idx))   # L2 of this mini-batch
             if adam: kopt.epsilon = model.epsilon * np.sqrt(1 - model.beta2 ** t)
             cost, out = keras_tape(kmodel, model.layers, X[:, idx], Y[:, idx])
             penalty = sum(float(p) for p in kmodel.losses)   # the L2 term, before the update
@@ -511,44 +524,51 @@ def train_with_torch(case, opt, steps):
     tmodel = torch_twin(case.layers, params, bn_state)
     topt, history = torch_optimizer(opt, tmodel, case.layers, case.lamda, case.m), []
     for X, Y, masks in case.batches[:steps]:
-        _, grads = numpy_cost_and_grads(case.layers, X, Y, params, case.lamda, bn_state, masks)
-        opt.step(params, grads)
+        our_train_step(case.layers, X, Y, params, case.lamda, bn_state, masks, update=opt.step)
         torch_backward(tmodel, case.layers, X, Y, masks)   # L2 comes from weight_decay here
         topt.step()
         history.append(rel_all(params, torch_values(tmodel, case.layers)))
     return history, params, bn_state, tmodel
 
 # %% ../nbs/19_behind_backward.ipynb #54f724f0
-def torch_training_checks(case):
-    """Train our network and its PyTorch twin for 1 and 10 Adam steps and 10 SGD steps.
-    Returns relative differences: parameters ('adam1', 'adam10', 'sgd10'), running statistics
-    ('stats', variance converted with the m/(m-1) identity), inference outputs with our
-    statistics loaded ('infer'), and PyTorch's own eval() outputs ('raw'); 'stats' and 'raw'
-    are None without BatchNorm."""
+def ours_from_torch_variance(var_torch, m, steps, bn_momentum=BN_MOMENTUM):
+    """Our running variance from PyTorch's, both started from 1 and updated by `steps` batches of
+    m examples: PyTorch feeds in m/(m-1) s^2 where we feed s^2; bn_momentum**steps is what is
+    left of the start value on both sides."""
+    decay = bn_momentum ** steps
+    return decay + (m - 1) / m * (var_torch - decay)
+
+def torch_bn_state(tmodel, layers, m):
+    "The twin's running statistics in our names, layout and variance convention."
+    out = {}
+    for l, bn in torch_batchnorms(tmodel, layers).items():
+        steps = int(bn.num_batches_tracked)   # training passes, counted by PyTorch
+        out[f"running_mean{l}"] = torch_to_ours(bn.running_mean)
+        out[f"running_var{l}"] = ours_from_torch_variance(torch_to_ours(bn.running_var), m, steps)
+    return out
+
+def torch_predict(tmodel, activation, X):
+    "The twin in eval() mode on our X (n_0, n), output function applied: (n_L, n), our layout."
     torch = load_torch()
-    out = {"adam1": train_with_torch(case, fresh_adam(case), 1)[0][-1]}
-    h10, params, bn_state, tmodel = train_with_torch(case, fresh_adam(case), 10)
-    out |= {"adam10": h10[-1], "sgd10": train_with_torch(case, SGD(0.1), 10)[0][-1],
-            "stats": None, "raw": None}
-    X_new = np.random.default_rng(100 + case.seed).standard_normal((case.layers[0].neurons, 7))
-    A_ours = forward(X_new, params, case.layers, False, state=bn_state, bn_eps=BN_EPS)[0]
-    output = {"softmax": lambda z: torch.softmax(z, 1), "sigmoid": torch.sigmoid}.get(
-        case.out, lambda z: z)
-    def torch_predict():
-        tmodel.eval()
+    tmodel.eval()
+    with torch.no_grad():
+        z = tmodel(torch.from_numpy(X.T.copy()))
+        a = torch.softmax(z, 1) if activation == "softmax" else torch_activation(activation)(z)
+    return a.numpy().T
+
+def torch_inference_check(case, params, bn_state, tmodel):
+    """Relative differences between our trained network and its trained PyTorch twin: running
+    statistics ('stats', variance converted), PyTorch's own eval() outputs ('raw', its unbiased
+    variance), eval() outputs with our running variance loaded ('infer'); 'stats' and 'raw' are
+    None without BatchNorm."""
+    torch = load_torch()
+    X_new, A_ours = inference_inputs(case, params, bn_state)
+    out = {"stats": None, "raw": None}
+    if case.bn:
+        out["stats"] = rel_all(bn_state, torch_bn_state(tmodel, case.layers, case.m))
+        out["raw"] = rel(A_ours, torch_predict(tmodel, case.out, X_new))
         with torch.no_grad():
-            return output(tmodel(torch.from_numpy(X_new.T.copy()))).numpy().T
-    bns = torch_batchnorms(tmodel, case.layers)
-    if bns:
-        mu_k, converted = BN_MOMENTUM ** 10, {}
-        for l, bn in bns.items():
-            var_torch = torch_to_ours(bn.running_var)
-            converted[f"running_mean{l}"] = torch_to_ours(bn.running_mean)
-            converted[f"running_var{l}"] = mu_k + (case.m - 1) / case.m * (var_torch - mu_k)
-        out["stats"] = rel_all(bn_state, converted)
-        out["raw"] = rel(A_ours, torch_predict())   # PyTorch's own eval(): unbiased variance
-        with torch.no_grad():
-            for l, bn in bns.items():
+            for l, bn in torch_batchnorms(tmodel, case.layers).items():
                 bn.running_var.copy_(torch.from_numpy(bn_state[f"running_var{l}"].ravel()))
-    out["infer"] = rel(A_ours, torch_predict())
+    out["infer"] = rel(A_ours, torch_predict(tmodel, case.out, X_new))
     return out

@@ -1,8 +1,8 @@
 """Chapter 19's comparisons against TensorFlow/Keras and PyTorch, on more random architectures.
 
-The notebook `nbs/19_behind_backward.ipynb` checks seeds 0-11 (every output type x BatchNorm x L2);
-this runs the same checks on the next seeds (12 of them by default, every combination once more;
-set MLP_FRAMEWORK_SEEDS=N for N seeds). There is one copy of the comparison code, the module
+The notebook `nbs/19_behind_backward.ipynb` checks seeds 0-19 (every output type - softmax, sigmoid,
+Linear, ReLu, tanh - x BatchNorm x L2); this runs the same checks on the next seeds (20 of them by
+default, every combination once more; set MLP_FRAMEWORK_SEEDS=N for N seeds). There is one copy of the comparison code, the module
 `mlp.frameworks` that the chapter exports and runs; the tolerances are written here, not taken from
 the module, so that a change to the module cannot loosen them.
 
@@ -16,7 +16,8 @@ import pytest
 
 from mlp import frameworks as fw
 
-SEEDS = list(range(12, 12 + int(os.environ.get("MLP_FRAMEWORK_SEEDS", "12"))))
+N_COMBOS = 2 * 2 * len(fw.OUTPUTS)   # output x BatchNorm x L2
+SEEDS = list(range(N_COMBOS, N_COMBOS + int(os.environ.get("MLP_FRAMEWORK_SEEDS", str(N_COMBOS)))))
 
 
 def _require(load, what):
@@ -44,8 +45,9 @@ def cases(tensorflow):
 
 
 def test_seeds_cover_every_combination(cases):
+    assert set(fw.OUTPUTS) == {"softmax", "sigmoid", "Linear", "ReLu", "tanh"}, fw.OUTPUTS
     combos = {(c.out, c.bn, c.l2) for c in cases.values()}
-    assert len(SEEDS) < 12 or len(combos) == 12, combos
+    assert len(SEEDS) < N_COMBOS or len(combos) == N_COMBOS == 20, combos
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -72,10 +74,13 @@ def test_matches_pytorch(torch, cases, seed):
     case = cases[seed]
     cost_rel, grads = fw.torch_gradient_check(case)
     assert cost_rel <= 1e-12 and max(grads.values()) <= 1e-12, (cost_rel, grads)
-    r = fw.torch_training_checks(case)
+    steps, trained = fw.optimizer_checks(case, fw.train_with_torch)
+    assert set(steps) == {"adam1", "adam10", "sgd10"}, steps
+    r = steps | fw.torch_inference_check(case, *trained)
     assert all(r[k] <= 1e-10 for k in ("adam1", "adam10", "sgd10", "infer")), r
     assert r["stats"] is None or r["stats"] <= 1e-10, r
     assert (r["stats"] is None) == (not case.bn), r
+    assert r["raw"] is None or r["raw"] > 1e-10, r   # PyTorch's own unbiased variance differs
 
 
 def test_the_harness_sees_every_parameter(cases):
