@@ -70,12 +70,12 @@ LAB_ARGS ?=
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=nbs $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-# PyTorch for the `torch` cells (chapters 18 to 20). A CPU wheel; not in `all` because of its size.
+# PyTorch for the `torch` cells (chapters 19 to 21). A CPU wheel; not in `all` because of its size.
 torch: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
 
 # Seconds per epoch of the MNIST network against PyTorch eager, Keras and scikit-learn, and the
-# matrix-product floor, at 1 and 2 threads (chapter A6 shows the table). Writes
+# matrix-product floor, at 1 and 2 threads (chapter A5 shows the table). Writes
 # benchmarks/results.json and benchmarks/results.md. A few minutes on a quiet 2-core machine;
 # BENCH_ARGS=--quick for a smoke test. Peers that are missing are skipped with a note.
 bench: $(STAMP)

@@ -14,7 +14,7 @@ warm-up epoch per run. scikit-learn's MLPClassifier has no BatchNorm or dropout:
 same sizes without them. Peers that are not installed are skipped with a note.
 
 Writes benchmarks/results.json (every measurement) and benchmarks/results.md (the table that
-appendix A6 shows). Speed is never asserted in the test suite; this script only reports.
+appendix A5 shows). Speed is never asserted in the test suite; this script only reports.
 """
 import argparse, json, os, platform, subprocess, sys, time
 from pathlib import Path

@@ -173,10 +173,10 @@ def stratified_kfold(y, n_splits=10, seed=0):
         start += idx.size
     return [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(n_splits)]
 
-# %% ../nbs/a4_datasets.ipynb #d012
+# %% ../nbs/a3_datasets.ipynb #d012
 import warnings
 
-# Names that moved to mlp.datasets (appendix A4): still served from here, with a warning, for one
+# Names that moved to mlp.datasets (appendix A3): still served from here, with a warning, for one
 # release. They are not in __all__.
 _MOVED = ("IDX_DTYPES", "parse_idx", "read_idx", "write_idx", "MNIST_MIRRORS", "MNIST_FILES",
           "DownloadError", "default_data_dir", "default_cache_dir", "md5_file", "download_file",

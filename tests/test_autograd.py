@@ -1,4 +1,4 @@
-"""Chapter 18's autograd engine (`mlp.autograd`) against PyTorch and against the hand-derived network.
+"""Chapter 19's autograd engine (`mlp.autograd`) against PyTorch and against the hand-derived network.
 
 * Random expressions with broadcasting (full arrays, columns, rows, vectors, scalars; + - * / @,
   unary minus, sum, mean, .T, reshape, relu, sigmoid, tanh, exp, log, sqrt, log_softmax,

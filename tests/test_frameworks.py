@@ -1,6 +1,6 @@
-"""Chapter 19's comparisons against TensorFlow/Keras and PyTorch, on more random architectures.
+"""Chapter 20's comparisons against TensorFlow/Keras and PyTorch, on more random architectures.
 
-The notebook `nbs/19_behind_backward.ipynb` checks seeds 0-19 (every output type - softmax, sigmoid,
+The notebook `nbs/20_frameworks.ipynb` checks seeds 0-19 (every output type - softmax, sigmoid,
 Linear, ReLu, tanh - x BatchNorm x L2); this runs the same checks on the next seeds (20 of them by
 default, every combination once more; set MLP_FRAMEWORK_SEEDS=N for N seeds). There is one copy of the comparison code, the module
 `mlp.frameworks` that the chapter exports and runs; the tolerances are written here, not taken from

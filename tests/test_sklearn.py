@@ -1,4 +1,4 @@
-"""scikit-learn conformance of `mlp.sklearn` (appendix A5, nbs/a5_sklearn.ipynb).
+"""scikit-learn conformance of `mlp.sklearn` (appendix A4, nbs/a4_sklearn.ipynb).
 
 The estimators must pass scikit-learn's own estimator checks (`check_estimator`), run here one
 pytest test per check through `parametrize_with_checks`, for the default hyperparameters and
