@@ -7,7 +7,7 @@ __all__ = ['slope', 'ActivationStats', 'GradientStats', 'UpdateRatio', 'lr_range
 import copy
 import math
 import numpy as np
-from .network import forward
+from .network import forward, activation_output
 
 class _Recorder:
     """Base of the observing callbacks: counts the mini-batches it has seen, records every
@@ -19,12 +19,21 @@ class _Recorder:
         self.every, self.n_batches, self.history = every, 0, {}
     def _add(self, **values):
         for k, v in values.items(): self.history.setdefault(k, []).append(v)
-    def _due(self):
+    def _tick(self):
+        "Counts one more mini-batch; True when this one is to be recorded (every `every`-th)."
         self.n_batches += 1
         return self.n_batches % self.every == 0
     def array(self, key):
         "The records of `key` stacked: (records,), (records, layers) or (records, layers, bins)."
         return np.array(self.history[key])
+
+def _weight_keys(model):
+    "The keys W1..WL of the model's weight matrices, in layer order."
+    return [f"W{l}" for l in range(1, len(model.layers))]
+
+def _outside(values, edges):
+    "Counts of `values` below edges[0] and above edges[-1]: what np.histogram(values, edges) leaves out."
+    return np.count_nonzero(values < edges[0]), np.count_nonzero(values > edges[-1])
 
 # %% ../nbs/15_diagnostics.ipynb #17233f3d
 def slope(G, activation):
@@ -42,39 +51,46 @@ class ActivationStats(_Recorder):
     (column l-1): 'mean', 'std' of its activation output G^[l]; 'saturated', the fraction of
     entries whose slope g'/max g' is below `tol` (ReLU: its zeros; tanh, sigmoid: near their
     asymptotes); 'dead', the fraction of units below `tol` on every probe example (dead ReLUs);
-    'hist', counts of G^[l] over `bins`; and 'step', the mini-batch count."""
+    'hist', counts of G^[l] over `bins`; 'below' and 'above', the counts of entries outside the
+    bins (np.histogram drops them: a ReLU output above the top edge); and 'step', the mini-batch count."""
     def __init__(self, X, every=10, bins=np.linspace(-1.5, 1.5, 61), tol=0.02, seed=0):
         super().__init__(every)
         self.X, self.bins, self.tol, self.seed = np.array(X), np.asarray(bins), tol, seed
     def on_train_begin(self, model, logs):
         if not self.history: self._record(model)
     def on_batch_end(self, model, logs):
-        if self._due(): self._record(model)
+        if self._tick(): self._record(model)
     def _record(self, model):
         rng = np.random.default_rng(self.seed)
         caches = forward(self.X.astype(model.dtype), model.parameters, model.layers, True, None, rng,
                          bn_eps=model.bn_epsilon)[2]
-        G = [caches[l - 1][2][1] for l in range(1, len(model.layers) - 1)]   # (Z, A, name) of each activation
+        G = [activation_output(caches[l - 1]) for l in range(1, len(model.layers) - 1)]   # hidden layers only
         flat = [slope(g, s.activation) < self.tol for g, s in zip(G, model.layers[1:])]
         self._add(step=self.n_batches, mean=np.array([g.mean() for g in G]), std=np.array([g.std() for g in G]),
                   saturated=np.array([f.mean() for f in flat]), dead=np.array([f.all(axis=1).mean() for f in flat]),
-                  hist=np.array([np.histogram(g, self.bins)[0] for g in G]))
+                  hist=np.array([np.histogram(g, self.bins)[0] for g in G]),
+                  below=np.array([_outside(g, self.bins)[0] for g in G]), above=np.array([_outside(g, self.bins)[1] for g in G]))
 
 # %% ../nbs/15_diagnostics.ipynb #a64e9ba0
 class GradientStats(_Recorder):
     """Callback: every `every` mini-batches, from the step's gradients in `logs['grads']` (read,
     never written), for each layer l = 1..L (column l-1): 'rms', the root mean square of dW^[l];
-    'hist', counts of log10 |dW^[l]_ij| over `log_bins`; and 'step', the mini-batch count."""
+    'hist', counts of log10 |dW^[l]_ij| over `log_bins`; 'zeros', the count of exact zeros (log10 0 = -inf:
+    a dead unit's whole row); 'below' and 'above', the nonzero entries outside the bins; and 'step',
+    the mini-batch count. hist + zeros + below + above is the size of dW^[l]."""
     def __init__(self, every=1, log_bins=np.linspace(-10, 0, 51)):
         super().__init__(every)
         self.log_bins = np.asarray(log_bins)
     def on_batch_end(self, model, logs):
-        if not self._due(): return
-        dW = [logs["grads"][f"dW{l}"] for l in range(1, len(model.layers))]
+        if not self._tick(): return
+        dW = [logs["grads"]["d" + k] for k in _weight_keys(model)]
         with np.errstate(divide="ignore"):
-            hist = [np.histogram(np.log10(np.abs(g)), self.log_bins)[0] for g in dW]
+            logs10 = [np.log10(np.abs(g)) for g in dW]                    # exact zeros become -inf
+        out = [_outside(v[np.isfinite(v)], self.log_bins) for v in logs10]
         self._add(step=self.n_batches, rms=np.array([np.sqrt(np.mean(np.square(g, dtype=np.float64))) for g in dW]),
-                  hist=np.array(hist))
+                  hist=np.array([np.histogram(v, self.log_bins)[0] for v in logs10]),
+                  zeros=np.array([np.count_nonzero(g == 0) for g in dW]),
+                  below=np.array([o[0] for o in out]), above=np.array([o[1] for o in out]))
 
 # %% ../nbs/15_diagnostics.ipynb #00a29a52
 class UpdateRatio(_Recorder):
@@ -83,12 +99,13 @@ class UpdateRatio(_Recorder):
     in 'ratio', and 'step'. It keeps a copy of the weights from the mini-batch before."""
     def on_train_begin(self, model, logs): self._keep(model)
     def on_batch_end(self, model, logs):
-        if self._due():
-            W = [model.parameters[f"W{l}"] for l in range(1, len(model.layers))]
+        if self._tick():
+            W = [model.parameters[k] for k in _weight_keys(model)]
             self._add(step=self.n_batches, ratio=np.array([np.linalg.norm(w - b) / np.linalg.norm(b) for w, b in zip(W, self.before)]))
+        # the next mini-batch is recorded: keep the weights it starts from (a copy only then, not every step)
         if (self.n_batches + 1) % self.every == 0: self._keep(model)
     def _keep(self, model):
-        self.before = [model.parameters[f"W{l}"].copy() for l in range(1, len(model.layers))]
+        self.before = [model.parameters[k].copy() for k in _weight_keys(model)]
 
 # %% ../nbs/15_diagnostics.ipynb #ac61bbba
 class _Stop(Exception):

@@ -94,3 +94,33 @@ def test_every_must_be_a_positive_int():
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="every"):
             GradientStats(every=bad)
+
+
+def test_lr_range_test_applies_each_learning_rate_in_turn(monkeypatch):
+    from mlp.optim import SGD
+    seen, step = [], SGD.step
+
+    def recording_step(self, params, grads):                # on the class: the deep copy's optimizer uses it too
+        seen.append((self, self.lr))
+        return step(self, params, grads)
+    monkeypatch.setattr(SGD, "step", recording_step)
+    X, y = data()
+    m = model(optimizer="sgd", minibatch_size=150)          # one mini-batch per epoch
+    result = lr_range_test(m, X, y, lr_min=1e-4, lr_max=1e-2, steps=5, stop_factor=1e9)
+    assert np.allclose(result["lr"], np.geomspace(1e-4, 1e-2, 5), rtol=1e-12)
+    assert [lr for _, lr in seen] == list(result["lr"])      # lr[k] before mini-batch k, every one of them
+    assert all(opt is not m.optimizer for opt, _ in seen) and m.optimizer.lr == 0.01   # on the copy only
+
+
+def test_histograms_count_what_falls_outside_and_the_zeros():
+    X, y = data()
+    acts = ActivationStats(X[:, :40], every=1, bins=np.linspace(-0.5, 0.5, 11))
+    grads = GradientStats(every=1, log_bins=np.linspace(-3, -1, 11))
+    m = model(epoch=1).fit(X, y, callbacks=[acts, grads])
+    sizes = np.array([m.parameters[f"W{l}"].size for l in range(1, len(m.layers))])
+    total = grads.array("hist").sum(axis=2) + grads.array("zeros") + grads.array("below") + grads.array("above")
+    assert np.all(total == sizes)                            # every entry of every dW counted once
+    assert grads.array("below").sum() > 0 and grads.array("above").sum() > 0
+    n_entries = np.array([s.neurons for s in m.layers[1:-1]]) * 40
+    assert np.all(acts.array("hist").sum(axis=2) + acts.array("below") + acts.array("above") == n_entries)
+    assert acts.array("above").sum() > 0                     # ReLU outputs above 0.5 are counted, not dropped
