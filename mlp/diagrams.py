@@ -152,6 +152,7 @@ def draw_neuron(n_inputs=3, ax=None):
           r'$\quad a_j^{[l]} = g(z_j^{[l]})$')
     return finish(ax)
 
+# %% ../nbs/index.ipynb #5e2b7c41
 def draw_dense_layer(n_prev=3, n=2, m='m', ax=None):
     """Layer l as n_prev input units wired to n units, every pair by one weight (the arrows of
     row 1 of W in the highlight colour), with the shapes of W, b, A^[l-1], Z and A^[l] for a
