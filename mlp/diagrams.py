@@ -179,7 +179,7 @@ def draw_dense_layer(n_prev=3, n=2, m='m', ax=None):
     return finish(ax)
 
 # %% ../nbs/index.ipynb #c61a6952
-def draw_network(layers, m='m', width=1.7, gap=0.35, ax=None):
+def draw_network(layers, m='m', width=1.55, gap=0.3, ax=None):
     """The network of a layer list [(neurons, batchnorm, activation, keep_prob), ...], the first
     the input layer: one frame per layer (gid 'layer:l') holding its steps with the shapes of
     W, b (or gamma, beta), Z and A for a batch of m examples."""
