@@ -10,6 +10,7 @@ STYLE = dict(
     ink='#222222', line='#4d4d4d', lw=1.3,
     forward='#1f5aa6',              # values flowing forward, above an edge
     backward='#b8332a',             # gradients flowing back, below an edge
+    highlight='#8a3fa8',            # what a caption points at (row 1 of W, a column of a mask)
     fill=dict(value='white', op='#dde7f5', param='#d8eed2', data='#fbe9c8', const='#ececec',
               off='#d0d0d0', frame='#f6f6f6'),
     parts=['#dde7f5', '#d8eed2', '#fbe9c8', '#f6d9d5', '#e6def3', '#d5eeee', '#f3e3ef'],
@@ -80,10 +81,11 @@ def _border(g, toward):
     else: t = min(w / 2 / max(abs(dx), 1e-9), h / 2 / max(abs(dy), 1e-9))
     return x + t * dx, y + t * dy
 
-def arrow(ax, a, b, above=None, below=None, gid=None, color=None, rad=0.0, at=0.5, head=True):
+def arrow(ax, a, b, above=None, below=None, gid=None, color=None, rad=0.0, at=0.5, head=True, on=None):
     """An arrow from node (or point) a to node (or point) b, clipped at their borders. `above` (the
     forward value, blue) and `below` (the gradient, red) label its point at fraction `at`; on a
-    steep edge they go to its left and right. Labels carry gids 'above:gid' and 'below:gid'."""
+    steep edge they go to its left and right. `on` (a weight, a parameter) is written on that
+    point, on the parameters' fill. Labels carry gids 'above:gid', 'below:gid' and 'on:gid'."""
     p, q = _border(a, b[:2]), _border(b, a[:2])
     ax.annotate('', xy=q, xytext=p, zorder=1, gid=gid, arrowprops=dict(
         arrowstyle='-|>' if head else '-', color=color or STYLE['line'], lw=STYLE['lw'],
@@ -92,6 +94,8 @@ def arrow(ax, a, b, above=None, below=None, gid=None, color=None, rad=0.0, at=0.
     mx, my = p[0] + at * (q[0] - p[0]), p[1] + at * (q[1] - p[1])
     mx, my = mx + rad / 2 * (q[1] - p[1]), my - rad / 2 * (q[0] - p[0])   # on the arc (at = 0.5)
     steep = abs(q[1] - p[1]) > abs(q[0] - p[0])
+    if on is not None:
+        label(ax, mx, my, on, gid=gid and f'on:{gid}', bg=STYLE['fill']['param'], size=STYLE['small'])
     for text, side, c in [(above, 1, STYLE['forward']), (below, -1, STYLE['backward'])]:
         if text is None: continue
         if steep: kw = dict(x=mx - side * 0.07, y=my, ha='right' if side > 0 else 'left', va='center')
@@ -128,50 +132,59 @@ def path_arrow(ax, *points, color=None):
     arrow(ax, points[-2], points[-1], color=color)
 
 # %% ../nbs/index.ipynb #d34ec0c9
+def _math(m):
+    "A size for a shape: a number as it is, a symbol such as 'm' in math italic."
+    return f'${m}$' if isinstance(m, str) else m
+
 def draw_neuron(n_inputs=3, ax=None):
-    "Unit i of layer l: inputs a_k, weights w_ik, bias b_i, z_i = sum_k w_ik a_k + b_i, a_i = g(z_i)."
+    """Unit j of layer l: inputs a_k^[l-1], weights w_jk, bias b_j, z_j = sum_k w_jk a_k + b_j,
+    a_j^[l] = g(z_j) (gids 'w:k', 'on:w:k' for the weights, 'sum', 'b', 'g', 'out')."""
     fig, ax = canvas(ax)
     ins = [node(ax, 0, 0.75 * ((n_inputs - 1) / 2 - k), f'$a_{{{k + 1}}}^{{[l-1]}}$', 'data', 'circle',
                 gid=f'in:{k + 1}') for k in range(n_inputs)]
     s = node(ax, 2.3, 0, r'$\Sigma$', 'op', 'circle', gid='sum')
-    for k, a in enumerate(ins): arrow(ax, a, s, f'$w_{{i{k + 1}}}$', gid=f'w:{k + 1}', at=0.45)
-    arrow(ax, node(ax, 2.3, 1.2, '$b_i$', 'param', gid='b'), s, gid='b')
-    g = node(ax, 3.7, 0, '$g$', 'op', gid='g')
-    arrow(ax, s, g, '$z_i$', gid='z')
-    arrow(ax, g, node(ax, 5.0, 0, '$a_i^{[l]}$', 'value', 'circle', gid='out'), gid='a')
-    label(ax, 2.5, -0.75 * (n_inputs + 1) / 2 - 0.1, r'$z_i = \sum_{k} w_{ik}\, a_k^{[l-1]} + b_i$,'
-          r'$\quad a_i^{[l]} = g(z_i)$')
+    for k, a in enumerate(ins): arrow(ax, a, s, gid=f'w:{k + 1}', at=0.4, on=f'$w_{{j{k + 1}}}^{{[l]}}$')
+    arrow(ax, node(ax, 2.3, 1.2, '$b_j^{[l]}$', 'param', gid='b'), s, gid='b')
+    g = node(ax, 3.9, 0, '$g$', 'op', gid='g')
+    arrow(ax, s, g, '$z_j^{[l]}$', gid='z')
+    arrow(ax, g, node(ax, 5.2, 0, '$a_j^{[l]}$', 'value', 'circle', gid='out'), gid='a')
+    label(ax, 2.6, -0.75 * (n_inputs + 1) / 2 - 0.1, r'$z_j^{[l]} = \sum_{k} w_{jk}^{[l]}\, a_k^{[l-1]} + b_j^{[l]}$,'
+          r'$\quad a_j^{[l]} = g(z_j^{[l]})$')
     return finish(ax)
 
+# %% ../nbs/index.ipynb #5e2b7c41
 def draw_dense_layer(n_prev=3, n=2, m='m', ax=None):
-    """Layer l as n_prev input units wired to n units, every pair by one weight, with the shapes
-    of W, b, A^[l-1], Z and A^[l] for a batch of m examples (gids 'shape:W', ...)."""
+    """Layer l as n_prev input units wired to n units, every pair by one weight (the arrows of
+    row 1 of W in the highlight colour), with the shapes of W, b, A^[l-1], Z and A^[l] for a
+    batch of m examples (gids 'shape:W', ...)."""
     fig, ax = canvas(ax)
-    ys = lambda k, count: 0.7 * ((count - 1) / 2 - k)
-    left = [node(ax, 0, ys(k, n_prev), f'$a_{{{k + 1}}}$', 'data', 'circle') for k in range(n_prev)]
-    mid = [node(ax, 2.2, ys(i, n), f'$z_{{{i + 1}}}$', 'op', 'circle') for i in range(n)]
-    for i, z in enumerate(mid):
+    ys = lambda k, count: 0.85 * ((count - 1) / 2 - k)
+    left = [node(ax, 0, ys(k, n_prev), f'$a_{{{k + 1}}}^{{[l-1]}}$', 'data', 'circle') for k in range(n_prev)]
+    mid = [node(ax, 2.2, ys(j, n), f'$z_{{{j + 1}}}^{{[l]}}$', 'value', 'circle') for j in range(n)]
+    for j, z in enumerate(mid):
         for k, a in enumerate(left):
-            arrow(ax, a, z, gid=f'w:{i + 1},{k + 1}', color=STYLE['forward'] if i == 0 else None)
-        arrow(ax, z, node(ax, 3.4, ys(i, n), f'$a_{{{i + 1}}}$', 'value', 'circle'), '$g$')
-    top = 0.7 * (max(n, n_prev) - 1) / 2 + 0.35
-    for x, head in [(0, '$A^{[l-1]}$'), (2.2, '$Z^{[l]}$'), (3.4, '$A^{[l]}$')]:
+            arrow(ax, a, z, gid=f'w:{j + 1},{k + 1}', color=STYLE['highlight'] if j == 0 else None)
+        g = node(ax, 3.2, ys(j, n), '$g$', 'op')
+        arrow(ax, z, g)
+        arrow(ax, g, node(ax, 4.2, ys(j, n), f'$a_{{{j + 1}}}^{{[l]}}$', 'value', 'circle'))
+    top = 0.85 * (max(n, n_prev) - 1) / 2 + 0.4
+    for x, head in [(0, '$A^{[l-1]}$'), (2.2, '$Z^{[l]}$'), (4.2, '$A^{[l]}$')]:
         label(ax, x, top + 0.05, head, va='bottom')
-    label(ax, 1.1, -top - 0.05, f'blue: row 1 of $W^{{[l]}}$', color=STYLE['forward'], va='top')
-    for y, (what, shape) in enumerate([('$A^{[l-1]}$', (n_prev, m)), ('$W^{[l]}$', (n, n_prev)),
-                                       (r'$\mathbf{b}^{[l]}$', (n, 1)), ('$Z^{[l]}$, $A^{[l]}$', (n, m))]):
-        label(ax, 4.1, top - 0.35 * y, f'{what}:', ha='left', va='top')
-        label(ax, 5.3, top - 0.35 * y, str(shape).replace("'", ''), ha='left', va='top',
+    label(ax, 1.1, -top - 0.05, f'purple arrows: row 1 of $W^{{[l]}}$', color=STYLE['highlight'], va='top')
+    for y, (what, shape) in enumerate([('$A^{[l-1]}$', (n_prev, _math(m))), ('$W^{[l]}$', (n, n_prev)),
+                                       (r'$\mathbf{b}^{[l]}$', (n, 1)), ('$Z^{[l]}$, $A^{[l]}$', (n, _math(m)))]):
+        label(ax, 4.9, top - 0.4 * y, f'{what}:', ha='left', va='top')
+        label(ax, 5.95, top - 0.4 * y, str(shape).replace("'", ''), ha='left', va='top',
               gid=f"shape:{['A_prev', 'W', 'b', 'Z'][y]}")
     return finish(ax)
 
 # %% ../nbs/index.ipynb #c61a6952
-def draw_network(layers, m='m', width=1.7, gap=0.35, ax=None):
+def draw_network(layers, m='m', width=1.55, gap=0.3, ax=None):
     """The network of a layer list [(neurons, batchnorm, activation, keep_prob), ...], the first
     the input layer: one frame per layer (gid 'layer:l') holding its steps with the shapes of
     W, b (or gamma, beta), Z and A for a batch of m examples."""
     fig, ax = canvas(ax)
-    steps = []
+    steps, m = [], _math(m)
     for l, (n, bn, act, keep) in enumerate(layers):
         if l == 0:
             steps.append([(f'$X = A^{{[0]}}$\n({n}, {m})', 'data', 'A')])
