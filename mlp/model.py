@@ -198,7 +198,7 @@ def cost(self, X, Y, training=False, masks=None):
 @_patch_to(Multilayerperceptron)
 def train_step(self, X, Y):
     """One mini-batch: chapter 7's `train_step` (forward, cost, backward, L2, update) on the model's
-    parameters, running statistics, generator, L2 term and optimizer. X (n_0, b), Y (n_L, b):
+    parameters, running statistics, generator, L2 term and optimizer. X (n_0, m), Y (n_L, m):
     arrays of the model's dtype that `fit` validated (nothing is checked here). Returns (J, grads)."""
     return network.train_step(X, Y, self.parameters, self.layers, self.optimizer.step, self.bn_state, self.rng,
                               self._regularizers, bn_momentum=self.bn_momentum, bn_eps=self.bn_epsilon)
