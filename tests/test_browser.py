@@ -5,7 +5,10 @@ Checks per page: no request leaves file:// (any attempt fails the test), no raw 
 (every math element typeset by the bundled MathJax, no MathJax errors), every image loads, no
 JavaScript errors, every internal link resolves to an existing file and anchor, the page has a
 title and the book's navigation. A screenshot of each page goes to book/_build/screenshots/.
-Also: the navigation lists the pages in _toc.yml's order, and the search box finds chapter text.
+Also: the navigation lists the pages in _toc.yml's order, and the search box finds chapter text;
+on a sample of pages, at 390 px (a phone, tapped) and 1400 px (a desktop, clicked), the chapter-list
+button opens the chapter drawer (phone) or collapses and restores the sidebar (desktop), the
+contents button opens the page contents (phone), and there is exactly one search entry point.
 
 Skipped (with the reason) when the site is not built or Chromium/Playwright is missing, unless
 MLP_REQUIRE_BROWSER=1 (set by .ci/run after `make book`), which turns the skip into a failure.
@@ -87,9 +90,10 @@ def browser():
 class Visit:
     """One page opened offline: what it tried to fetch and what it logged."""
 
-    def __init__(self, browser, rel, query=""):
+    def __init__(self, browser, rel, query="", width=1280, height=1000, touch=False):
         self.blocked, self.errors = [], []
-        self.context = browser.new_context(viewport={"width": 1280, "height": 1000}, service_workers="block")
+        self.context = browser.new_context(viewport={"width": width, "height": height}, has_touch=touch,
+                                           service_workers="block")
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}"))
@@ -246,5 +250,134 @@ def test_search_finds_chapter_content(browser):
         errors = [e for e in v.errors if not re.search(r"fetch at 'file://|Failed to fetch|ERR_FAILED", e)]
         assert not v.blocked and not errors, v.blocked + errors
         print(f"search 'backpropagation': {len(hits)} hits, e.g. {hits[:3]}")
+    finally:
+        v.close()
+
+
+# --- Navigation at phone and desktop width --------------------------------------------------
+# pydata-sphinx-theme binds its drawer handlers to the first `.primary-toggle` / `.secondary-toggle`
+# in the page (pydata-sphinx-theme#2451). With its top navbar filled (0.17 puts a search pill there
+# unless `navbar_persistent` is set) those are hidden duplicates, and the visible buttons in the
+# article header do nothing. book/_config.yml sets `navbar_persistent: []`; these checks keep it so.
+# A sample (every page would add minutes): the landing page, a short and a long chapter, an
+# appendix, the generated API index and the search page.
+NAV_PAGES = [p for p in ("nbs/index.html", "nbs/01_activations.html", "nbs/16_mnist.html", "nbs/a5_performance.html",
+                         "book/api.html", "search.html") if p in PAGES]
+
+_BOX_JS = """sel => { const e = document.querySelector(sel); if (!e) return null;
+  const b = e.getBoundingClientRect(), cs = getComputedStyle(e);
+  return {x: b.x, y: b.y, w: b.width, h: b.height, right: b.right, shown: cs.visibility !== 'hidden' && cs.display !== 'none'}; }"""
+_OPEN_JS = "sel => !!(document.querySelector(sel) || {}).open"
+# Search entry points a reader can see in the page's chrome: the top navbar, the sidebar and the
+# article header (not the closed search dialog, nor search.html's own form in the text).
+_SEARCH_JS = """() => [...document.querySelectorAll('.search-button__button, form.bd-search')]
+  .filter(e => e.closest('#pst-header, #pst-primary-sidebar, .bd-header-article') && e.checkVisibility()
+               && e.getBoundingClientRect().width > 0)
+  .map(e => e.className)"""
+
+
+def _visible_one(page, selector, rel):
+    "The one visible element matching selector (the theme also has hidden copies)."
+    loc = page.locator(f"{selector} >> visible=true")
+    assert loc.count() == 1, f"{rel}: {loc.count()} visible {selector!r}, expected exactly 1"
+    return loc.first
+
+
+def _on_screen(box, vw, vh):
+    return box and box["shown"] and box["w"] > 50 and box["h"] > 50 and box["x"] >= -1 and box["right"] <= vw + 1 \
+        and box["y"] >= -1 and box["y"] < vh
+
+
+def _header_checks(page, rel):
+    problems = []
+    stray = page.evaluate("() => [...document.querySelectorAll('#pst-header *')].filter(e => e.checkVisibility() "
+                          "&& e.getBoundingClientRect().width * e.getBoundingClientRect().height > 0).map(e => e.className)")
+    if stray:
+        problems.append(f"top navbar #pst-header shows {stray[:5]} (stray bar above the layout)")
+    search = page.evaluate(_SEARCH_JS)
+    if len(search) != 1:
+        problems.append(f"{len(search)} visible search entry points, expected exactly 1: {search}")
+    return problems
+
+
+@pytest.mark.parametrize("rel", NAV_PAGES)
+def test_navigation_phone(browser, rel):
+    "390 px, touch: tapping the chapter-list button opens the chapter drawer, the contents button the page contents."
+    vw, vh = 390, 844
+    v = Visit(browser, rel, width=vw, height=vh, touch=True)
+    try:
+        page, problems = v.page, _header_checks(v.page, rel)
+        dialog = "#pst-primary-sidebar-modal"
+        _visible_one(page, ".primary-toggle", rel).tap()
+        page.wait_for_timeout(200)
+        box = page.evaluate(_BOX_JS, dialog)
+        link = page.evaluate(_BOX_JS, f"{dialog} nav.bd-docs-nav a.reference")
+        if not page.evaluate(_OPEN_JS, dialog) or not _on_screen(box, vw, vh):
+            problems.append(f"chapter drawer did not open on tap: open={page.evaluate(_OPEN_JS, dialog)}, box={box}")
+        elif not (link and link["shown"] and 0 <= link["x"] < vw and link["w"] > 0):
+            problems.append(f"chapter drawer open but shows no chapter link: {link}")
+        else:  # a tap on the dimmed page beside the drawer closes it, and the sidebar is back in place
+            page.touchscreen.tap(vw - 10, vh // 2)
+            page.wait_for_timeout(200)
+            if page.evaluate(_OPEN_JS, dialog) or page.locator("#pst-primary-sidebar nav.bd-docs-nav").count() != 1:
+                problems.append("chapter drawer did not close on a tap beside it")
+
+        if page.locator("#pst-secondary-sidebar").count():  # pages with sections have page contents
+            dialog = "#pst-secondary-sidebar-modal"
+            _visible_one(page, ".secondary-toggle", rel).tap()
+            page.wait_for_timeout(200)
+            box = page.evaluate(_BOX_JS, dialog)
+            link = page.evaluate(_BOX_JS, f"{dialog} nav a.nav-link")
+            if not page.evaluate(_OPEN_JS, dialog) or not _on_screen(box, vw, vh):
+                problems.append(f"page contents did not open on tap: open={page.evaluate(_OPEN_JS, dialog)}, box={box}")
+            elif not (link and link["shown"] and 0 <= link["x"] < vw and link["w"] > 0):
+                problems.append(f"page contents open but show no section link: {link}")
+            else:
+                page.touchscreen.tap(10, vh // 2)
+                page.wait_for_timeout(200)
+                if page.evaluate(_OPEN_JS, dialog):
+                    problems.append("page contents did not close on a tap beside them")
+        elif rel.startswith("nbs/") and rel not in ("nbs/references.html",):
+            problems.append("chapter page without page contents (#pst-secondary-sidebar)")
+        problems += v.errors
+        assert not problems, f"{rel} at {vw} px:\n  " + "\n  ".join(problems)
+    finally:
+        v.close()
+
+
+@pytest.mark.parametrize("rel", NAV_PAGES)
+def test_navigation_desktop(browser, rel):
+    "1400 px: the chapter-list button collapses the sidebar and brings it back; the contents stay beside the text."
+    vw, vh = 1400, 900
+    v = Visit(browser, rel, width=vw, height=vh)
+    try:
+        page, problems = v.page, _header_checks(v.page, rel)
+        sidebar = "#pst-primary-sidebar"
+        before = page.evaluate(_BOX_JS, sidebar)
+        article0 = page.evaluate(_BOX_JS, ".bd-article-container")
+        if not _on_screen(before, vw, vh):
+            problems.append(f"sidebar not shown at {vw} px: {before}")
+        toggle = _visible_one(page, ".primary-toggle", rel)
+        toggle.click()
+        page.wait_for_timeout(400)  # the theme animates the collapse
+        after = page.evaluate(_BOX_JS, sidebar)
+        article1 = page.evaluate(_BOX_JS, ".bd-article-container")
+        if page.evaluate(_OPEN_JS, "#pst-primary-sidebar-modal"):
+            problems.append("the chapter-list button opened the phone drawer on desktop instead of collapsing the sidebar")
+        if after and after["shown"] and after["w"] > 0 and after["right"] > 1:
+            problems.append(f"sidebar did not collapse: {before} -> {after}")
+        elif article1["w"] <= article0["w"]:
+            problems.append(f"text column did not widen when the sidebar collapsed: {article0['w']} -> {article1['w']}")
+        _visible_one(page, ".primary-toggle", rel).click()
+        page.wait_for_timeout(400)
+        again = page.evaluate(_BOX_JS, sidebar)
+        if not _on_screen(again, vw, vh):
+            problems.append(f"sidebar did not come back on the second click: {again}")
+        if page.locator("#pst-secondary-sidebar").count():
+            toc = page.evaluate(_BOX_JS, "#pst-secondary-sidebar")
+            if not _on_screen(toc, vw, vh):
+                problems.append(f"page contents not shown beside the text at {vw} px: {toc}")
+        problems += v.errors
+        assert not problems, f"{rel} at {vw} px:\n  " + "\n  ".join(problems)
     finally:
         v.close()
