@@ -11,6 +11,7 @@ Jupyter Book knows nothing of nbdev's `#| ...` cell directives: it would show th
 | `#| hide`, `#| include: false` | cell runs, not shown (`remove-cell`) |
 | `#| eval: false` | shown, not executed (`skip-execution`) |
 | `#| code-fold: true` / `show` | input collapsed behind a toggle (`hide-input`) |
+| `#| solution` | an exercise's solution: input and output folded together (`hide-cell`) |
 | `#| echo: false` | input removed (`remove-input`) |
 | `#| output: false` | output removed (`remove-output`) |
 | a test flag from settings.ini `tst_flags` (`#| slow`, `#| torch`) | executed only if the flag is enabled, else shown and not executed |
@@ -113,6 +114,8 @@ def transform_notebook(nb: dict, flags: set[str], enabled: set[str]) -> tuple[di
             tags.add("skip-execution")
         if d.get("code-fold", "").lower() in {"true", "show"}:
             tags.add("hide-input")
+        if "solution" in d:   # an exercise's answer: its output is folded with its code
+            tags.add("hide-cell")
         if d.get("echo", "").lower() == "false":
             tags.add("remove-input")
         if d.get("output", "").lower() == "false":
