@@ -11,7 +11,8 @@ import numpy as np
 
 # %% ../nbs/01_activations.ipynb #014abd6e
 def _as_float(Z):
-    "`Z` as a floating array: float arrays pass through (dtype kept), others become float64."
+    """`Z` as a floating array: float arrays pass through
+    (dtype kept), others become float64."""
     Z = np.asarray(Z)
     return Z if np.issubdtype(Z.dtype, np.floating) else Z.astype(np.float64)
 
@@ -22,22 +23,26 @@ def relu(Z):
     return np.maximum(Z, Z.dtype.type(0))
 
 def relu_derivative(Z):
-    "ReLU's derivative: 1 where z > 0, else 0 (0 chosen at the kink). Same shape and dtype."
+    """ReLU's derivative: 1 where z > 0, else 0 (0
+    chosen at the kink). Same shape and dtype."""
     Z = _as_float(Z)
     return (Z > 0).astype(Z.dtype)
 
 # %% ../nbs/01_activations.ipynb #3253afc4
 def sigmoid(Z):
-    "Sigmoid 1 / (1 + exp(-z)) elementwise, no overflow for any z. Same shape and dtype."
+    """Sigmoid 1 / (1 + exp(-z)) elementwise, no
+    overflow for any z. Same shape and dtype."""
     Z = _as_float(Z)
-    # exp only ever sees -|z| <= 0, so it cannot overflow; for |z| beyond ~745 (float64) it
-    # underflows to 0, which is the correctly rounded answer, so that warning is silenced.
+    # exp only ever sees -|z| <= 0, so it cannot overflow; for |z| beyond ~745 (float64)
+    # it underflows to 0, which is the correctly rounded answer, so that warning is
+    # silenced.
     with np.errstate(under='ignore'):
         E = np.exp(-np.abs(Z))
         return np.where(Z >= 0, 1 / (1 + E), E / (1 + E))
 
 def sigmoid_derivative(Z):
-    "Sigmoid's derivative sigmoid(z) * (1 - sigmoid(z)) elementwise. Same shape and dtype."
+    """Sigmoid's derivative sigmoid(z) * (1 -
+    sigmoid(z)) elementwise. Same shape and dtype."""
     A = sigmoid(Z)
     with np.errstate(under='ignore'):
         return A * (1 - A)
@@ -63,7 +68,8 @@ def linear_derivative(Z):
 
 # %% ../nbs/01_activations.ipynb #e1b1b59f
 def softmax(Z):
-    "Softmax over axis 0: scores Z (n_classes, m) -> A (n_classes, m), columns sum to 1."
+    """Softmax over axis 0: scores Z (n_classes, m) ->
+    A (n_classes, m), columns sum to 1."""
     Z = _as_float(Z)
     # Subtracting the column max changes nothing mathematically and makes the largest
     # exponent exp(0) = 1, so exp cannot overflow and the sum is at least 1.
@@ -72,7 +78,8 @@ def softmax(Z):
         return E / E.sum(axis=0, keepdims=True)
 
 def log_softmax(Z):
-    "log(softmax(Z)) over axis 0 without exp-then-log: finite wherever Z is. Shape of Z."
+    """log(softmax(Z)) over axis 0 without
+    exp-then-log: finite wherever Z is. Shape of Z."""
     Z = _as_float(Z)
     S = Z - Z.max(axis=0, keepdims=True)
     with np.errstate(under='ignore'):
@@ -83,7 +90,8 @@ ACTIVATIONS = ('ReLu', 'sigmoid', 'tanh', 'softmax', 'Linear')
 _BY_LOWER = {name.lower(): name for name in ACTIVATIONS}
 
 def canonical_activation(name):
-    "Canonical spelling of activation `name`, any capitalisation: 'relu', 'RELU' -> 'ReLu'."
+    """Canonical spelling of activation `name`, any
+    capitalisation: 'relu', 'RELU' -> 'ReLu'."""
     if not isinstance(name, str):
         raise TypeError(f"activation name must be a str, one of {list(ACTIVATIONS)}; "
                         f"got {type(name).__name__} {name!r}")
@@ -108,9 +116,10 @@ def activation_forward(Z, activation):
     return A, (Z, A, name)
 
 def activation_backward(dA, cache):
-    """dZ (n_l, m) from dA = dL/dA (n_l, m, the shape of this layer's A) and the cache of
-    `activation_forward`. Elementwise dA * g'(Z), written with A where that is cheaper; for
-    softmax the vector-Jacobian product A * (dA - sum(A * dA, axis=0))."""
+    """dZ (n_l, m) from dA = dL/dA (n_l, m, the shape of this layer's A) and the cache
+    of `activation_forward`. Elementwise dA * g'(Z), written with A where that is
+    cheaper; for softmax the vector-Jacobian product A * (dA - sum(A * dA,
+    axis=0))."""
     Z, A, name = cache
     with np.errstate(under='ignore'):
         if name == 'ReLu':    return dA * (A > 0)

@@ -16,44 +16,55 @@ _RECORDING = True   # switched off inside `with no_grad():`
 
 @contextlib.contextmanager
 def no_grad():
-    "Inside `with no_grad():` operations record nothing: their results are constants (inference)."
+    """Inside `with no_grad():` operations record nothing:
+    their results are constants (inference)."""
     global _RECORDING
     before, _RECORDING = _RECORDING, False
     try: yield
     finally: _RECORDING = before
 
 def unbroadcast(grad, shape):
-    """Sum `grad` back to `shape`, undoing NumPy broadcasting: over the leading axes broadcasting
-    added, and over every axis where `shape` has 1 and `grad` does not. grad.shape is the
-    broadcast shape; returns an array of `shape` (grad itself when nothing was broadcast)."""
+    """Sum `grad` back to `shape`, undoing NumPy broadcasting: over the leading axes
+    broadcasting added, and over every axis where `shape` has 1 and `grad` does not.
+    grad.shape is the broadcast shape; returns an array of `shape` (grad itself when
+    nothing was broadcast)."""
     lead = grad.ndim - len(shape)
-    stretched = (lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    stretched = (
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
     axes = tuple(range(lead)) + tuple(stretched)
     return grad.sum(axis=axes).reshape(shape) if axes else grad
 
 # %% ../nbs/19_autograd.ipynb #ag0009
 class Tensor:
-    """An array that remembers how it was computed, so that `backward()` can differentiate it.
+    """An array that remembers how it was computed, so that `backward()` can
+    differentiate it.
 
-    data: the values, a float ndarray (integers and lists become float64, float32 stays float32).
-    requires_grad=True makes a leaf whose gradient `backward()` stores in `.grad` (None until then),
-    summed over backward() calls. Results of operations on tensors that require a gradient record
-    their parents and one vector-Jacobian product (VJP) per parent; they keep no `.grad` unless
-    `retain_grad()` is called, as in PyTorch."""
-    __array_ufunc__ = None   # so that ndarray + Tensor calls Tensor.__radd__ instead of looping
+    data: the values, a float ndarray (integers and lists become float64, float32 stays
+    float32). requires_grad=True makes a leaf whose gradient `backward()` stores in
+    `.grad` (None until then), summed over backward() calls. Results of operations on
+    tensors that require a gradient record their parents and one vector-Jacobian product
+    (VJP) per parent; they keep no `.grad` unless `retain_grad()` is called, as in
+    PyTorch."""
+    # so that ndarray + Tensor calls Tensor.__radd__ instead of looping
+    __array_ufunc__ = None
 
     def __init__(self, data, requires_grad=False):
         data = np.asarray(data.data if isinstance(data, Tensor) else data)
         if data.dtype.kind not in "biuf":
             raise TypeError(f"Tensor data must be real numbers; got an array of dtype {data.dtype}")
-        self._init(data if data.dtype.kind == "f" else data.astype(np.float64), bool(requires_grad))
+        self._init(
+            data if data.dtype.kind == "f" else data.astype(np.float64), bool(requires_grad)
+        )
 
     def _init(self, data, requires_grad, parents=(), vjps=(), op=None):
-        "The fields of every tensor, a leaf (no parents) or the result of an operation (`_record`)."
+        """The fields of every tensor, a leaf (no parents) or
+        the result of an operation (`_record`)."""
         self.data, self.requires_grad, self.grad, self._freed = data, requires_grad, None, False
         self._parents, self._vjps = parents, vjps
         self._op = op or ("leaf" if requires_grad else "const")
-        self._keep_grad = requires_grad and not parents   # a result keeps .grad after retain_grad()
+        # a result keeps .grad after retain_grad()
+        self._keep_grad = requires_grad and not parents
 
     shape = property(lambda self: self.data.shape)
     dtype = property(lambda self: self.data.dtype)
@@ -65,15 +76,16 @@ class Tensor:
 
 # %% ../nbs/19_autograd.ipynb #ag0011
 def _record(data, parents, vjps, op):
-    """The result of an operation: a Tensor of `data`. It records its parents and their VJPs (one
-    function g -> gradient per parent) when recording is on and some parent requires a gradient."""
+    """The result of an operation: a Tensor of `data`. It records its parents and their
+    VJPs (one function g -> gradient per parent) when recording is on and some parent
+    requires a gradient."""
     out, keep = Tensor.__new__(Tensor), _RECORDING and any(p.requires_grad for p in parents)
     out._init(data, keep, tuple(parents) if keep else (), vjps if keep else (), op)
     return out
 
 def _lift(x, like):
-    """An operand as a Tensor: Tensors pass; a Python number takes the dtype of `like`; arrays
-    become constants."""
+    """An operand as a Tensor: Tensors pass; a Python number takes the dtype of `like`;
+    arrays become constants."""
     if isinstance(x, Tensor): return x
     if isinstance(x, (int, float)): return Tensor(np.asarray(x, like.data.dtype))
     return Tensor(x)
@@ -95,7 +107,10 @@ def _mul(a, b):
 def _div(a, b):
     x, y = a.data, b.data
     out = x / y
-    vjps = (lambda g: unbroadcast(g / y, x.shape), lambda g: unbroadcast(-g * out / y, y.shape))
+    vjps = (
+        lambda g: unbroadcast(g / y, x.shape),
+        lambda g: unbroadcast(-g * out / y, y.shape),
+    )
     return _record(out, (a, b), vjps, "/")
 
 def _matmul(a, b):
@@ -159,8 +174,9 @@ def sqrt(x):
 
 # %% ../nbs/19_autograd.ipynb #ag0019
 def log_softmax(x):
-    """log(softmax(x)) over the rows of each column (the book's layout): chapter 1's stable
-    `log_softmax` on the values. VJP: g - softmax(x) * (the column sums of g)."""
+    """log(softmax(x)) over the rows of each column (the book's layout): chapter 1's
+    stable `log_softmax` on the values. VJP: g - softmax(x) * (the column sums of
+    g)."""
     out = _log_softmax(x.data)
     vjp = lambda g: g - np.exp(out) * g.sum(axis=0, keepdims=True)
     return _record(out, (x,), (vjp,), "log_softmax")
@@ -182,8 +198,9 @@ def binary_crossentropy(Z, Y):
 
 # %% ../nbs/19_autograd.ipynb #ag0021
 def topological_order(root):
-    """Every tensor `root` was computed from (through recorded operations), each after all of its
-    parents, `root` last: a depth-first search that appends a tensor once its parents are done."""
+    """Every tensor `root` was computed from (through recorded operations), each after
+    all of its parents, `root` last: a depth-first search that appends a tensor once
+    its parents are done."""
     order, seen, stack = [], set(), [(root, False)]
     while stack:
         t, parents_done = stack.pop()
@@ -196,20 +213,23 @@ def topological_order(root):
 
 # %% ../nbs/19_autograd.ipynb #ag0023
 def backward(root, grad=None, retain_graph=False):
-    """Reverse mode from `root`: visit the recorded graph in reverse topological order; at each
-    tensor, pull its gradient back through the VJP of every parent that requires one, summing
-    what reaches a tensor along different paths. Adds the result to `.grad` of the tensors that
-    keep one. grad: d(output)/d(root), an array of the root's shape, default 1 for a scalar root
-    (PyTorch's `gradient=`). Frees the graph (its VJPs and the arrays they hold) unless
-    retain_graph=True."""
+    """Reverse mode from `root`: visit the recorded graph in reverse topological order;
+    at each tensor, pull its gradient back through the VJP of every parent that
+    requires one, summing what reaches a tensor along different paths. Adds the
+    result to `.grad` of the tensors that keep one. grad: d(output)/d(root), an array
+    of the root's shape, default 1 for a scalar root (PyTorch's `gradient=`). Frees
+    the graph (its VJPs and the arrays they hold) unless retain_graph=True."""
     if not root.requires_grad:
-        raise RuntimeError("backward() on a tensor that does not require a gradient: nothing "
-                           "was recorded (no parameter with requires_grad=True in it, or "
-                           "computed under no_grad())")
+        raise RuntimeError(
+            "backward() on a tensor that does not require a gradient: nothing "
+            "was recorded (no parameter with requires_grad=True in it, or "
+            "computed under no_grad())"
+        )
     if grad is None:
         if root.data.size != 1:
-            raise RuntimeError(f"backward() needs a scalar, or grad=; this tensor has shape "
-                               f"{root.shape}")
+            raise RuntimeError(
+                f"backward() needs a scalar, or grad=; this tensor has shape {root.shape}"
+            )
         grad = np.ones_like(root.data)
     grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, root.dtype)
     if grad.shape != root.shape:
@@ -217,8 +237,10 @@ def backward(root, grad=None, retain_graph=False):
     grads = {id(root): grad}
     for t in reversed(topological_order(root)):
         if t._freed:
-            raise RuntimeError("backward through a graph that an earlier backward() freed; "
-                               "pass retain_graph=True to the first call to keep it")
+            raise RuntimeError(
+                "backward through a graph that an earlier backward() freed; "
+                "pass retain_graph=True to the first call to keep it"
+            )
         g = grads.pop(id(t), None)
         if g is None: continue                      # nothing reached it (a constant)
         if t._keep_grad: t.grad = np.array(g) if t.grad is None else t.grad + g
@@ -231,13 +253,15 @@ def backward(root, grad=None, retain_graph=False):
 Tensor.backward = backward
 
 def zero_grad(tensors):
-    "Forget accumulated gradients: .grad = None for each tensor (PyTorch's optimizer.zero_grad())."
+    """Forget accumulated gradients: .grad = None for each
+    tensor (PyTorch's optimizer.zero_grad())."""
     for t in tensors: t.grad = None
 
 # %% ../nbs/19_autograd.ipynb #ag0031
 def batchnorm(Z, gamma, beta, eps=1e-5):
-    """BatchNorm in training mode from the engine's primitives: mean, centre, square, mean, sqrt,
-    divide, then scale and shift. Z (n, m); gamma, beta (n, 1). Chapter 10's forward, recorded."""
+    """BatchNorm in training mode from the engine's primitives: mean, centre, square,
+    mean, sqrt, divide, then scale and shift. Z (n, m); gamma, beta (n, 1). Chapter
+    10's forward, recorded."""
     Zc = Z - Z.mean(axis=1, keepdims=True)
     var = (Zc * Zc).mean(axis=1, keepdims=True)
     return gamma * (Zc / sqrt(var + eps)) + beta
@@ -246,20 +270,23 @@ def batchnorm(Z, gamma, beta, eps=1e-5):
 _ACTIVATION = {"ReLu": relu, "sigmoid": sigmoid, "tanh": tanh, "Linear": lambda Z: Z}
 
 def network_cost(params, layers, X, Y, masks=None, lamda=0.0, bn_eps=1e-5):
-    """The training cost J of chapter 7's network as an engine expression: dense, BatchNorm (from
-    primitives), activation and dropout with the given masks per layer, the loss of the output
-    activation from the logits, and the L2 term when lamda > 0. params: {'W1': Tensor, ...};
-    layers: parsed layer list; X (n_0, m), Y (n_L, m) arrays; masks {l: bool (n_l, m)} for the
-    layers with keep_prob < 1. Returns J, a scalar Tensor."""
+    """The training cost J of chapter 7's network as an engine expression: dense,
+    BatchNorm (from primitives), activation and dropout with the given masks per
+    layer, the loss of the output activation from the logits, and the L2 term when
+    lamda > 0. params: {'W1': Tensor, ...}; layers: parsed layer list; X (n_0, m), Y
+    (n_L, m) arrays; masks {l: bool (n_l, m)} for the layers with keep_prob < 1.
+    Returns J, a scalar Tensor."""
     A, L, m = Tensor(X), len(layers) - 1, X.shape[1]
     for l in range(1, L + 1):
         spec = layers[l]
         Z = params[f"W{l}"] @ A
         if f"b{l}" in params: Z = Z + params[f"b{l}"]
-        if spec.batchnorm: Z = batchnorm(Z, params[f"gamma{l}"], params[f"beta{l}"], bn_eps)
+        if spec.batchnorm:
+            Z = batchnorm(Z, params[f"gamma{l}"], params[f"beta{l}"], bn_eps)
         if l == L: break
         A = _ACTIVATION[spec.activation](Z)
-        if spec.keep_prob < 1:   # chapter 11's inverted dropout on a tensor: one recorded product
+        # chapter 11's inverted dropout on a tensor: one recorded product
+        if spec.keep_prob < 1:
             A = dropout_forward(A, spec.keep_prob, mask=masks[l])[0]
     out = layers[L].activation
     if out == "softmax": J = categorical_crossentropy(Z, Y)
@@ -268,19 +295,23 @@ def network_cost(params, layers, X, Y, masks=None, lamda=0.0, bn_eps=1e-5):
         D = _ACTIVATION[out](Z) - Y
         J = (D * D).sum() / m
     if lamda:
-        J = J + lamda / (2 * m) * sum((W * W).sum() for k, W in params.items() if k.startswith("W"))
+        J = J + lamda / (2 * m) * sum(
+            (W * W).sum() for k, W in params.items() if k.startswith("W")
+        )
     return J
 
 # %% ../nbs/19_autograd.ipynb #ag0036
 def network_gradients(model, X, Y, masks=None):
-    """The same dict as `model.gradients(X, Y, masks=masks)` (dW1, db1 / dgamma1, dbeta1, ...),
-    computed by the engine: `network_cost` on the model's parameters, then `backward()`. The data
-    are checked by the model (`model.check_inputs`), and the dropout masks are the model's
-    (`model.diagnostic_masks`: those of `masks`, the missing ones drawn as `model.gradients` draws
-    them). Changes nothing in the model."""
+    """The same dict as `model.gradients(X, Y, masks=masks)` (dW1, db1 / dgamma1,
+    dbeta1, ...), computed by the engine: `network_cost` on the model's parameters,
+    then `backward()`. The data are checked by the model (`model.check_inputs`), and
+    the dropout masks are the model's (`model.diagnostic_masks`: those of `masks`,
+    the missing ones drawn as `model.gradients` draws them). Changes nothing in the
+    model."""
     X, Y = model.check_inputs(X, Y, training=True)
     masks = model.diagnostic_masks(X.shape[1], masks)
     params = {k: Tensor(v, requires_grad=True) for k, v in model.parameters.items()}
-    lamda = model.lamda if model.Regularization else 0.0      # L2 off is L2 with lamda = 0
+    # L2 off is L2 with lamda = 0
+    lamda = model.lamda if model.Regularization else 0.0
     network_cost(params, model.layers, X, Y, masks, lamda, model.bn_epsilon).backward()
     return {f"d{k}": p.grad for k, p in params.items()}

@@ -5,12 +5,16 @@ __all__ = []
 
 # %% ../nbs/05_backpropagation.ipynb #05c005b
 def __getattr__(name):
-    "`mlp.backprop.dense_backward` moved to `mlp.layers`; the old name warns for one release."
+    """`mlp.backprop.dense_backward` moved to
+    `mlp.layers`; the old name warns for one release."""
     if name == 'dense_backward':
         import warnings
         from mlp.layers import dense_backward
-        warnings.warn("mlp.backprop.dense_backward is deprecated and will be removed in the next release; "
-                      "import it from mlp.layers (from mlp.layers import dense_backward)",
-                      DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "mlp.backprop.dense_backward is deprecated and will be removed in the next release;"
+            " import it from mlp.layers (from mlp.layers import dense_backward)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return dense_backward
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,9 +12,9 @@ import numpy as np
 class BatchNormCache(NamedTuple):
     """What the backward pass needs from `batchnorm_forward` (n features, m examples).
 
-    `Z_hat` (n, m) normalized input; `gamma` (n, 1) scale; `inv_std` (n, 1) = 1/sqrt(var + eps);
-    `mu` (n, 1) batch mean; `var` (n, 1) biased batch variance; `Z_centered` (n, m) = Z - mu and
-    `eps` are kept for the step-by-step backward pass."""
+    `Z_hat` (n, m) normalized input; `gamma` (n, 1) scale; `inv_std` (n, 1) = 1/sqrt(var
+    + eps); `mu` (n, 1) batch mean; `var` (n, 1) biased batch variance; `Z_centered` (n,
+    m) = Z - mu and `eps` are kept for the step-by-step backward pass."""
     Z_hat: np.ndarray
     gamma: np.ndarray
     inv_std: np.ndarray
@@ -28,27 +28,31 @@ def batchnorm_forward(Z, gamma, beta, eps=1e-5):
     """Batch normalization in training mode, statistics over the examples (axis 1).
 
     Z (n, m) float pre-activations, m >= 2; gamma, beta (n, 1). Returns Z_tilde (n, m) =
-    gamma * Z_hat + beta with Z_hat = (Z - mu) / sqrt(var + eps), mu and var (biased, divide by m)
-    from this batch, and a `BatchNormCache`. Keeps the dtype of Z."""
+    gamma * Z_hat + beta with Z_hat = (Z - mu) / sqrt(var + eps), mu and var (biased,
+    divide by m) from this batch, and a `BatchNormCache`. Keeps the dtype of Z."""
     dt = Z.dtype
     gamma, beta = np.asarray(gamma, dt), np.asarray(beta, dt)
     mu = Z.mean(axis=1, keepdims=True)
     Zc = Z - mu
-    var = (Zc * Zc).mean(axis=1, keepdims=True)   # biased: the batch is all we normalize over
+    # biased: the batch is all we normalize over
+    var = (Zc * Zc).mean(axis=1, keepdims=True)
     inv_std = 1.0 / np.sqrt(var + eps)
     Z_hat = Zc * inv_std
     return gamma * Z_hat + beta, BatchNormCache(Z_hat, gamma, inv_std, mu, var, Zc, eps)
 
 # %% ../nbs/10_batchnorm.ipynb #07c012
 def batchnorm_backward_graph(dZ_tilde, cache):
-    """BatchNorm backward, one node of the computational graph at a time (the graph above).
+    """BatchNorm backward, one node of the computational graph at a time (the graph
+    above).
 
-    dZ_tilde (n, m): gradient of the SUM of per-example losses w.r.t. the output. Returns
-    dZ (n, m) in the same (sum) convention, and dgamma, dbeta (n, 1), gradients of the mean cost J."""
+    dZ_tilde (n, m): gradient of the SUM of per-example losses w.r.t. the output.
+    Returns dZ (n, m) in the same (sum) convention, and dgamma, dbeta (n, 1), gradients
+    of the mean cost J."""
     Z_hat, gamma, rho, mu, var, Zc, eps = cache
     m = dZ_tilde.shape[1]
     r = 1.0 / rho
-    # node 8: Z_tilde = gamma * Z_hat + beta; gamma, beta are broadcast over examples: sum
+    # node 8: Z_tilde = gamma * Z_hat + beta; gamma, beta are broadcast over examples:
+    # sum
     dbeta = dZ_tilde.sum(axis=1, keepdims=True)
     dgamma = (dZ_tilde * Z_hat).sum(axis=1, keepdims=True)
     dZ_hat = gamma * dZ_tilde
@@ -60,7 +64,8 @@ def batchnorm_backward_graph(dZ_tilde, cache):
     dvar = dr / (2 * r)
     # node 4: var = mean(Q) spreads evenly over the m examples;  node 3: Q = Zc * Zc
     dQ = dvar / m * np.ones_like(Zc)
-    dZc = dZc + 2 * Zc * dQ                   # second path into Zc, through the variance
+    # second path into Zc, through the variance
+    dZc = dZc + 2 * Zc * dQ
     # node 2: Zc = Z - mu;  node 1: mu = mean(Z)
     dmu = -dZc.sum(axis=1, keepdims=True)
     dZ = dZc + dmu / m                        # Z feeds Zc directly and through mu
@@ -68,15 +73,17 @@ def batchnorm_backward_graph(dZ_tilde, cache):
 
 # %% ../nbs/10_batchnorm.ipynb #07c014
 def batchnorm_backward(dZ_tilde, cache):
-    """BatchNorm backward in closed form (same result as `batchnorm_backward_graph`, fewer passes).
+    """BatchNorm backward in closed form (same result as `batchnorm_backward_graph`,
+    fewer passes).
 
-    dZ_tilde (n, m) gradient of the sum of losses; returns dZ (n, m) (sum convention) and
-    dgamma, dbeta (n, 1) (gradients of the mean cost J)."""
+    dZ_tilde (n, m) gradient of the sum of losses; returns dZ (n, m) (sum convention)
+    and dgamma, dbeta (n, 1) (gradients of the mean cost J)."""
     Z_hat, gamma, inv_std = cache.Z_hat, cache.gamma, cache.inv_std
     m = dZ_tilde.shape[1]
     dgamma = (dZ_tilde * Z_hat).sum(axis=1, keepdims=True) / m
     dbeta = dZ_tilde.sum(axis=1, keepdims=True) / m
-    # the closed form's two row sums are m * gamma * (dbeta, dgamma): reuse them, in place
+    # the closed form's two row sums are m * gamma * (dbeta, dgamma): reuse them, in
+    # place
     dZ = dZ_tilde - dbeta
     dZ -= Z_hat * dgamma
     dZ *= gamma * inv_std
@@ -84,21 +91,24 @@ def batchnorm_backward(dZ_tilde, cache):
 
 # %% ../nbs/10_batchnorm.ipynb #07c022
 def update_running_stats(running_mean, running_var, cache, momentum=0.9):
-    """Exponential moving averages of the batch statistics, updated in place (Keras convention).
+    """Exponential moving averages of the batch statistics, updated in place (Keras
+    convention).
 
-    running = momentum * running + (1 - momentum) * batch, with the batch mean and the biased
-    batch variance from `cache`; running_mean, running_var are (n, 1) arrays. PyTorch's
-    `momentum=0.1` weights the NEW value, so it is our 0.9. momentum in [0, 1] (checked once,
-    as the model's `bn_momentum`)."""
+    running = momentum * running + (1 - momentum) * batch, with the batch mean and the
+    biased batch variance from `cache`; running_mean, running_var are (n, 1) arrays.
+    PyTorch's `momentum=0.1` weights the NEW value, so it is our 0.9. momentum in [0,
+    1] (checked once, as the model's `bn_momentum`)."""
     for r, batch in ((running_mean, cache.mu), (running_var, cache.var)):
         r *= momentum
         r += (1.0 - momentum) * batch
 
 # %% ../nbs/10_batchnorm.ipynb #07c023
 def batchnorm_inference(Z, gamma, beta, running_mean, running_var, eps=1e-5):
-    """BatchNorm at inference: normalize with the running statistics, so any m >= 1 works.
+    """BatchNorm at inference: normalize with the running statistics, so any m >= 1
+    works.
 
-    Z (n, m); gamma, beta, running_mean, running_var (n, 1). Returns Z_tilde (n, m), dtype of Z."""
+    Z (n, m); gamma, beta, running_mean, running_var (n, 1). Returns Z_tilde (n, m),
+    dtype of Z."""
     dt = Z.dtype
     scale = np.asarray(gamma, dt) / np.sqrt(np.asarray(running_var, dt) + eps)
     return scale * (Z - np.asarray(running_mean, dt)) + np.asarray(beta, dt)
@@ -108,23 +118,50 @@ from .network import Step, register_step
 
 def _batchnorm_init(n, dtype):
     "gamma ones, beta zeros (n, 1); running mean zeros, running variance ones (n, 1)."
-    return ({"gamma": np.ones((n, 1), dtype), "beta": np.zeros((n, 1), dtype)},
-            {"running_mean": np.zeros((n, 1), dtype), "running_var": np.ones((n, 1), dtype)})
+    return (
+        {"gamma": np.ones((n, 1), dtype), "beta": np.zeros((n, 1), dtype)},
+        {"running_mean": np.zeros((n, 1), dtype), "running_var": np.ones((n, 1), dtype)},
+    )
 
 def _batchnorm_step(Z, l, spec, params, run):
-    "The Z-slot step: batch statistics in training (updating run['state'] when given), running ones at inference."
-    gamma, beta, eps, state = params[f"gamma{l}"], params[f"beta{l}"], run.get("bn_eps", 1e-5), run["state"]
+    """The Z-slot step: batch statistics in training (updating
+    run['state'] when given), running ones at inference."""
+    gamma, beta, eps, state = (
+        params[f"gamma{l}"],
+        params[f"beta{l}"],
+        run.get("bn_eps", 1e-5),
+        run["state"],
+    )
     if not run["training"]:
-        return batchnorm_inference(Z, gamma, beta, state[f"running_mean{l}"], state[f"running_var{l}"], eps), None
+        return (
+            batchnorm_inference(
+                Z, gamma, beta, state[f"running_mean{l}"], state[f"running_var{l}"], eps
+            ),
+            None,
+        )
     out, cache = batchnorm_forward(Z, gamma, beta, eps)
     if state is not None:
-        update_running_stats(state[f"running_mean{l}"], state[f"running_var{l}"], cache, run.get("bn_momentum", 0.9))
+        update_running_stats(
+            state[f"running_mean{l}"],
+            state[f"running_var{l}"],
+            cache,
+            run.get("bn_momentum", 0.9),
+        )
     return out, cache
 
 def _batchnorm_step_backward(dout, cache):
     dZ, dgamma, dbeta = batchnorm_backward(dout, cache)
     return dZ, {"gamma": dgamma, "beta": dbeta}
 
-BATCHNORM_STEP = register_step(Step("batchnorm", "Z", lambda spec: spec.batchnorm, _batchnorm_step,
-                                    _batchnorm_step_backward, _batchnorm_init, bias=False,
-                                    options=("bn_eps", "bn_momentum")))
+BATCHNORM_STEP = register_step(
+    Step(
+        "batchnorm",
+        "Z",
+        lambda spec: spec.batchnorm,
+        _batchnorm_step,
+        _batchnorm_step_backward,
+        _batchnorm_init,
+        bias=False,
+        options=("bn_eps", "bn_momentum"),
+    )
+)

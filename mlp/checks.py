@@ -9,54 +9,104 @@ from .activations import canonical_activation
 from .layers import check_params
 
 # %% ../nbs/a1_input_checks.ipynb #ee0a8ac6
-_SAY = {   # why an input is refused -> what to tell the user; the fields come from the check
+# why an input is refused -> what to tell the user; the fields come from the check
+_SAY = {
     'text': "{name} must be a numeric array; got a {kind} ({value!r:.40}).",
-    'ragged': "{name} could not be made into a rectangular array: every row must have the same length "
-              "(NumPy said: {why}).",
-    'complex': "{name} must hold real numbers; got complex dtype {dtype}. If the imaginary parts are "
-               "zero, pass {name}.real.",
-    'dtype': "{name} must be a numeric array (float, int or bool); got dtype {dtype}. {hint}",
-    'float': "dtype must be a NumPy floating dtype such as np.float64 or 'float32'; got {dtype!r}. "
-             "Pass dtype=np.float64 (default) or dtype=np.float32.",
-    'too_large': "{name} has {n} value(s) too large for {dtype}; the first is {at} = {value:g}. Standardize "
-                 "the data (subtract the mean, divide by the standard deviation) or use float64.",
-    'not_finite': "{name} contains {n_nan} NaN and {n_inf} inf value(s) out of {size}; the first is {at} = "
-                  "{value}. Remove or impute missing values (e.g. replace NaN by the feature's mean) before "
-                  "training: a single NaN makes every weight NaN after one step.",
-    'transposed': "{name} has shape {shape}, which looks like (examples, {rows}): the {layer} layer has {n} "
-                  "units and the layout here is ({rows}, examples). Pass {name}.T (transpose).",
-    'rows': "{name} has {r} rows ({rows}) but the {layer} layer has {n} units: expected shape ({n}, m){alt}, "
-            "got {shape}. Fix {name}, or the {which} tuple of layer_construct.",
-    'empty': "{name} is empty: shape {shape} has no examples (m == 0). Pass at least one example as a column.",
-    'count': "X has {m} examples but {name} has {m_Y}: they must match (one target per column of X).",
+    'ragged': (
+        "{name} could not be made into a rectangular array: every row must have the"
+        " same length (NumPy said: {why})."
+    ),
+    'complex': (
+        "{name} must hold real numbers; got complex dtype {dtype}. If the imaginary"
+        " parts are zero, pass {name}.real."
+    ),
+    'dtype': (
+        "{name} must be a numeric array (float, int or bool); got dtype {dtype}. {hint}"
+    ),
+    'float': (
+        "dtype must be a NumPy floating dtype such as np.float64 or 'float32'; got"
+        " {dtype!r}. Pass dtype=np.float64 (default) or dtype=np.float32."
+    ),
+    'too_large': (
+        "{name} has {n} value(s) too large for {dtype}; the first is {at} = {value:g}."
+        " Standardize the data (subtract the mean, divide by the standard deviation) or"
+        " use float64."
+    ),
+    'not_finite': (
+        "{name} contains {n_nan} NaN and {n_inf} inf value(s) out of {size}; the first"
+        " is {at} = {value}. Remove or impute missing values (e.g. replace NaN by the"
+        " feature's mean) before training: a single NaN makes every weight NaN after"
+        " one step."
+    ),
+    'transposed': (
+        "{name} has shape {shape}, which looks like (examples, {rows}): the {layer}"
+        " layer has {n} units and the layout here is ({rows}, examples). Pass {name}.T"
+        " (transpose)."
+    ),
+    'rows': (
+        "{name} has {r} rows ({rows}) but the {layer} layer has {n} units: expected"
+        " shape ({n}, m){alt}, got {shape}. Fix {name}, or the {which} tuple of"
+        " layer_construct."
+    ),
+    'empty': (
+        "{name} is empty: shape {shape} has no examples (m == 0). Pass at least one"
+        " example as a column."
+    ),
+    'count': (
+        "X has {m} examples but {name} has {m_Y}: they must match (one target per"
+        " column of X)."
+    ),
     'y_ndim': "{name} must be 2-D ({n}, m) or 1-D (m,); got {ndim}-D shape {shape}.",
-    'y_1d': "{name} is 1-D with shape {shape} but the output layer has {n} units: expected shape ({n}, m). "
-            "A 1-D {name} is accepted only for a single output unit.",
-    'column': "{name} has shape {shape}, a column of labels: pass {name}.ravel() (integer labels of shape (m,)).",
-    'label_int': "class labels in {name} must be integers in [0, {n}); got {value:g} at example {j}. A softmax "
-                 "output takes integer labels of shape (m,) or one-hot columns of shape ({n}, m).",
-    'label_range': "label {value:g} at example {j} is outside [0, {n}): the softmax output layer has {n} units, "
-                   "so labels must be 0..{top}. Give the output layer one unit per class, or remap the labels "
-                   "with np.unique({name}, return_inverse=True)[1].",
-    'one_hot': "a softmax output needs one-hot columns in {name} (exactly one 1, zeros elsewhere) or integer "
-               "labels of shape (m,); column {j} (example {j}) is {col}. If {name} holds class labels y, pass "
-               "them 1-D, or one-hot encode them with np.eye({n})[y].T.",
-    'sigmoid': "labels for a sigmoid output must be 0 or 1 (probabilities in [0, 1]); got {value:g} at example "
-               "{j}{unit}. For more than two classes use a softmax output with integer labels; for regression "
-               "use a 'Linear' output.",
-    'batchnorm': "BatchNorm needs at least 2 examples per mini-batch in training; got a mini-batch of {m} "
-                 "example(s), and layer(s) {bn} use BatchNorm. With one example the batch variance is 0, so "
-                 "every normalized value is 0 and the layer forgets its input. Use minibatch_size >= 2 and at "
-                 "least 2 training examples, or set batchnorm to False in layer_construct.",
+    'y_1d': (
+        "{name} is 1-D with shape {shape} but the output layer has {n} units: expected"
+        " shape ({n}, m). A 1-D {name} is accepted only for a single output unit."
+    ),
+    'column': (
+        "{name} has shape {shape}, a column of labels: pass {name}.ravel() (integer"
+        " labels of shape (m,))."
+    ),
+    'label_int': (
+        "class labels in {name} must be integers in [0, {n}); got {value:g} at example"
+        " {j}. A softmax output takes integer labels of shape (m,) or one-hot columns"
+        " of shape ({n}, m)."
+    ),
+    'label_range': (
+        "label {value:g} at example {j} is outside [0, {n}): the softmax output layer"
+        " has {n} units, so labels must be 0..{top}. Give the output layer one unit per"
+        " class, or remap the labels with np.unique({name}, return_inverse=True)[1]."
+    ),
+    'one_hot': (
+        "a softmax output needs one-hot columns in {name} (exactly one 1, zeros"
+        " elsewhere) or integer labels of shape (m,); column {j} (example {j}) is"
+        " {col}. If {name} holds class labels y, pass them 1-D, or one-hot encode them"
+        " with np.eye({n})[y].T."
+    ),
+    'sigmoid': (
+        "labels for a sigmoid output must be 0 or 1 (probabilities in [0, 1]); got"
+        " {value:g} at example {j}{unit}. For more than two classes use a softmax"
+        " output with integer labels; for regression use a 'Linear' output."
+    ),
+    'batchnorm': (
+        "BatchNorm needs at least 2 examples per mini-batch in training; got a"
+        " mini-batch of {m} example(s), and layer(s) {bn} use BatchNorm. With one"
+        " example the batch variance is 0, so every normalized value is 0 and the layer"
+        " forgets its input. Use minibatch_size >= 2 and at least 2 training examples,"
+        " or set batchnorm to False in layer_construct."
+    ),
 }
 
 # %% ../nbs/a1_input_checks.ipynb #db530472
-_DTYPE_HINTS = {   # dtype kind -> how to make such an array numeric
-    'U': "If the strings are numbers, convert with {name}.astype(float); if they are categories, encode "
-         "them as numbers first (e.g. one-hot).",
-    'O': "Convert it with np.asarray({name}, dtype=float) after encoding any text as numbers (a "
-         "scipy.sparse matrix needs .toarray()).",
-    '': "Convert it to floats first, e.g. {name}.astype(float)."}
+_DTYPE_HINTS = {  # dtype kind -> how to make such an array numeric
+    'U': (
+        "If the strings are numbers, convert with {name}.astype(float); if they are"
+        " categories, encode them as numbers first (e.g. one-hot)."
+    ),
+    'O': (
+        "Convert it with np.asarray({name}, dtype=float) after encoding any text as"
+        " numbers (a scipy.sparse matrix needs .toarray())."
+    ),
+    '': "Convert it to floats first, e.g. {name}.astype(float).",
+}
 _DTYPE_HINTS['S'] = _DTYPE_HINTS['U']
 
 def _refuse(error, reason, **fields):
@@ -71,37 +121,61 @@ def _float_dtype(dtype):
     return dt
 
 def _cast(A, dt, order='C'):
-    """`A` as dtype `dt`, C-contiguous (order='C') or in its own memory order (order='K'), a view
-    when it already is one; overflow is reported later."""
+    """`A` as dtype `dt`, C-contiguous (order='C') or in its own memory order
+    (order='K'), a view when it already is one; overflow is reported later."""
     with np.errstate(over='ignore'): return np.asarray(A, dtype=dt, order=order)
 
 def _as_numeric(A, name):
-    "`A` as an ndarray of a real numeric dtype (bool, int, float), without copying if possible."
-    if isinstance(A, (str, bytes)): raise _refuse(TypeError, 'text', name=name, kind=type(A).__name__, value=A)
+    """`A` as an ndarray of a real numeric dtype (bool,
+    int, float), without copying if possible."""
+    if isinstance(A, (str, bytes)):
+        raise _refuse(TypeError, 'text', name=name, kind=type(A).__name__, value=A)
     try: A = np.asarray(A)
-    except ValueError as e: raise _refuse(ValueError, 'ragged', name=name, why=e) from None  # NumPy 2: ragged lists
+    # NumPy 2: ragged lists
+    except ValueError as e: raise _refuse(ValueError, 'ragged', name=name, why=e) from None
     if A.dtype.kind in 'biuf': return A
-    if A.dtype.kind == 'c': raise _refuse(TypeError, 'complex', name=name, dtype=A.dtype)
+    if A.dtype.kind == 'c':
+        raise _refuse(TypeError, 'complex', name=name, dtype=A.dtype)
     hint = _DTYPE_HINTS.get(A.dtype.kind, _DTYPE_HINTS['']).format(name=name)
     raise _refuse(TypeError, 'dtype', name=name, dtype=A.dtype, hint=hint)
 
 # %% ../nbs/a1_input_checks.ipynb #e2adc331
 def _where(name, idx, rows='feature'):
-    "Human-readable position of entry `idx` of a (rows, examples) array or an (examples,) array."
+    """Human-readable position of entry `idx` of a (rows,
+    examples) array or an (examples,) array."""
     if len(idx) == 1: return f"{name}[{idx[0]}] (example {idx[0]})"
     return f"{name}[{idx[0]}, {idx[1]}] ({rows} {idx[0]}, example {idx[1]})"
 
 def _check_finite(A, name, original=None, rows='feature'):
-    "ValueError if the float array `A` holds NaN or inf: how many, and where the first one is."
+    """ValueError if the float array `A` holds NaN or inf:
+    how many, and where the first one is."""
     with np.errstate(all='ignore'):
-        if np.isfinite(A.sum()): return  # NaN and inf propagate through a sum: the fast path
+        # NaN and inf propagate through a sum: the fast path
+        if np.isfinite(A.sum()): return
     bad = ~np.isfinite(A)
     if not bad.any(): return  # the sum overflowed, but every entry is finite
     idx = tuple(int(i) for i in np.argwhere(bad)[0])
     n_bad, n_nan, at = int(bad.sum()), int(np.isnan(A).sum()), _where(name, idx, rows)
     if original is not None and original.dtype.kind == 'f' and np.isfinite(original[idx]):
-        raise _refuse(ValueError, 'too_large', name=name, n=n_bad, dtype=A.dtype, at=at, value=original[idx])
-    raise _refuse(ValueError, 'not_finite', name=name, n_nan=n_nan, n_inf=n_bad - n_nan, size=A.size, at=at, value=A[idx])
+        raise _refuse(
+            ValueError,
+            'too_large',
+            name=name,
+            n=n_bad,
+            dtype=A.dtype,
+            at=at,
+            value=original[idx],
+        )
+    raise _refuse(
+        ValueError,
+        'not_finite',
+        name=name,
+        n_nan=n_nan,
+        n_inf=n_bad - n_nan,
+        size=A.size,
+        at=at,
+        value=A[idx],
+    )
 
 # %% ../nbs/a1_input_checks.ipynb #b445532e
 def _not_2d_message(A, n_features, name):
@@ -116,34 +190,50 @@ def _not_2d_message(A, n_features, name):
         elif n_features == 1:
             fix = f"If it is {k} examples of one feature, pass {name}[None, :] (shape (1, {k}))."
         elif k % n_features == 0:
-            fix = (f"If it holds {k // n_features} examples stored feature by feature, pass "
-                   f"{name}.reshape({n_features}, -1).")
+            fix = (
+                f"If it holds {k // n_features} examples stored feature by feature, pass "
+                f"{name}.reshape({n_features}, -1)."
+            )
         else: fix = f"Its {k} values are not a whole number of examples of {n_features} features."
         return f"{head}; got 1-D shape {A.shape}. {fix}"
     fix = ""
     if int(np.prod(A.shape[1:])) == n_features:
-        fix = (f" If the first axis indexes examples (e.g. images), flatten each example and "
-               f"transpose: {name}.reshape(len({name}), -1).T")
+        fix = (
+            " If the first axis indexes examples (e.g. images), flatten each example and "
+            f"transpose: {name}.reshape(len({name}), -1).T"
+        )
     return f"{head}; got {A.ndim}-D shape {A.shape}.{fix}"
 
 def _check_layout(A, n, name, rows, layer, which, m=None, alt=''):
-    "ValueError unless the 2-D `A` is (n, m) with m >= 1 (and m columns when given); names a transpose."
+    """ValueError unless the 2-D `A` is (n, m) with m >= 1
+    (and m columns when given); names a transpose."""
     if A.shape[0] != n:
         reason = 'transposed' if A.shape[1] == n else 'rows'
-        raise _refuse(ValueError, reason, name=name, shape=A.shape, r=A.shape[0], n=n, rows=rows, layer=layer,
-                      which=which, alt=alt)
-    if m is not None and A.shape[1] != m: raise _refuse(ValueError, 'count', m=m, m_Y=A.shape[1], name=name)
+        raise _refuse(
+            ValueError,
+            reason,
+            name=name,
+            shape=A.shape,
+            r=A.shape[0],
+            n=n,
+            rows=rows,
+            layer=layer,
+            which=which,
+            alt=alt,
+        )
+    if m is not None and A.shape[1] != m:
+        raise _refuse(ValueError, 'count', m=m, m_Y=A.shape[1], name=name)
     if A.shape[1] == 0: raise _refuse(ValueError, 'empty', name=name, shape=A.shape)
 
 # %% ../nbs/a1_input_checks.ipynb #dd9147fb
 def check_X(X, n_features, dtype=np.float64, name='X'):
     """Validate inputs `X` for a network whose input layer has `n_features` units.
 
-    X: array-like (n_features, m) of real numbers (bools count as 0/1).
-    Returns an ndarray (n_features, m) of `dtype` in X's own memory order; no copy when `X`
-    already has that dtype.
-    Raises TypeError for non-numeric data (strings, objects, complex) and ValueError for a wrong
-    shape (with the transpose or reshape that fixes it), no examples, or NaN/inf entries."""
+    X: array-like (n_features, m) of real numbers (bools count as 0/1). Returns an
+    ndarray (n_features, m) of `dtype` in X's own memory order; no copy when `X` already
+    has that dtype. Raises TypeError for non-numeric data (strings, objects, complex)
+    and ValueError for a wrong shape (with the transpose or reshape that fixes it), no
+    examples, or NaN/inf entries."""
     dt, A = _float_dtype(dtype), _as_numeric(X, name)
     if A.ndim != 2: raise ValueError(_not_2d_message(A, n_features, name))
     _check_layout(A, n_features, name, 'features', 'input', 'first')
@@ -158,10 +248,19 @@ def _labels_to_onehot(y, n_outputs, m, dt, name):
     if y.dtype.kind == 'f':
         _check_finite(y, name)
         j = int(np.argmax(y != np.round(y)))
-        if y[j] != round(y[j]): raise _refuse(ValueError, 'label_int', name=name, n=n_outputs, value=y[j], j=j)
+        if y[j] != round(y[j]):
+            raise _refuse(ValueError, 'label_int', name=name, n=n_outputs, value=y[j], j=j)
     j = int(np.argmax((y < 0) | (y >= n_outputs)))
     if not 0 <= y[j] < n_outputs:
-        raise _refuse(ValueError, 'label_range', name=name, n=n_outputs, value=y[j], j=j, top=n_outputs - 1)
+        raise _refuse(
+            ValueError,
+            'label_range',
+            name=name,
+            n=n_outputs,
+            value=y[j],
+            j=j,
+            top=n_outputs - 1,
+        )
     out = np.zeros((n_outputs, y.shape[0]), dtype=dt)
     out[y.astype(np.intp), np.arange(y.shape[0])] = 1
     return out
@@ -175,31 +274,53 @@ def _check_onehot(out, name):
         raise _refuse(ValueError, 'one_hot', name=name, j=j, col=col, n=out.shape[0])
 
 def _check_sigmoid(out, A, name):
-    "ValueError unless every target in `out` lies in [0, 1]; names the first that does not."
+    """ValueError unless every target in `out` lies in
+    [0, 1]; names the first that does not."""
     bad = (out < 0) | (out > 1)
     if bad.any():
         i, j = (int(k) for k in np.argwhere(bad)[0])
-        raise _refuse(ValueError, 'sigmoid', value=A[i, j], j=j, unit=f" (output {i})" if out.shape[0] > 1 else "")
+        raise _refuse(
+            ValueError,
+            'sigmoid',
+            value=A[i, j],
+            j=j,
+            unit=f" (output {i})" if out.shape[0] > 1 else "",
+        )
 
 # %% ../nbs/a1_input_checks.ipynb #f173ed21
 def check_Y(Y, n_outputs, activation, m, dtype=np.float64, name='Y'):
     """Validate targets `Y` for an output layer of `n_outputs` units with `activation`.
 
-    softmax: one-hot (n_outputs, m), or integer labels (m,) or (1, m) in [0, n_outputs), which
-    are converted to one-hot. sigmoid: values in [0, 1] (0/1 labels or probabilities).
-    Linear, ReLu, tanh: finite reals. For one output unit, (m,) is accepted too.
-    `m` is the number of examples in X (None skips the count check).
+    softmax: one-hot (n_outputs, m), or integer labels (m,) or (1, m) in [0, n_outputs),
+    which are converted to one-hot. sigmoid: values in [0, 1] (0/1 labels or
+    probabilities). Linear, ReLu, tanh: finite reals. For one output unit, (m,) is
+    accepted too. `m` is the number of examples in X (None skips the count check).
     Returns a C-contiguous ndarray (n_outputs, m) of `dtype`."""
-    dt, act = _float_dtype(dtype), canonical_activation(activation)  # did-you-mean for a typo
+    # did-you-mean for a typo
+    dt, act = _float_dtype(dtype), canonical_activation(activation)
     A, softmax = _as_numeric(Y, name), act == 'softmax'
-    if A.ndim not in (1, 2): raise _refuse(ValueError, 'y_ndim', name=name, n=n_outputs, ndim=A.ndim, shape=A.shape)
+    if A.ndim not in (1, 2):
+        raise _refuse(
+            ValueError, 'y_ndim', name=name, n=n_outputs, ndim=A.ndim, shape=A.shape
+        )
     if softmax and (A.ndim == 1 or A.shape[0] == 1 != n_outputs):
         return _labels_to_onehot(A.ravel(), n_outputs, m, dt, name)
-    if A.ndim == 1 and n_outputs != 1: raise _refuse(ValueError, 'y_1d', name=name, shape=A.shape, n=n_outputs)
+    if A.ndim == 1 and n_outputs != 1:
+        raise _refuse(ValueError, 'y_1d', name=name, shape=A.shape, n=n_outputs)
     A = A.reshape(1, -1) if A.ndim == 1 else A
-    if softmax and A.shape[0] != n_outputs and A.shape[1] == 1: raise _refuse(ValueError, 'column', name=name, shape=A.shape)
+    if softmax and A.shape[0] != n_outputs and A.shape[1] == 1:
+        raise _refuse(ValueError, 'column', name=name, shape=A.shape)
     rows, layer = ('classes', 'softmax output') if softmax else ('outputs', 'output')
-    _check_layout(A, n_outputs, name, rows, layer, 'last', m, ' or integer labels (m,)' if softmax else '')
+    _check_layout(
+        A,
+        n_outputs,
+        name,
+        rows,
+        layer,
+        'last',
+        m,
+        ' or integer labels (m,)' if softmax else '',
+    )
     out = _cast(A, dt)
     _check_finite(out, name, A, rows={'classes': 'class', 'outputs': 'output'}[rows])
     if softmax: _check_onehot(out, name)
@@ -209,14 +330,23 @@ def check_Y(Y, n_outputs, activation, m, dtype=np.float64, name='Y'):
 # %% ../nbs/a1_input_checks.ipynb #113fefd8
 def check_hyperparameters(epoch, lr, minibatch_size, lamda, beta1=0.9, beta2=0.999,
                           epsilon=1e-8):
-    """TypeError/ValueError naming the keyword, the value and what is allowed (the rules of
-    `mlp.layers.PARAMS`) for the first invalid hyperparameter; None when all are valid."""
-    check_params(epoch=epoch, lr=lr, minibatch_size=minibatch_size, lamda=lamda, beta1=beta1,
-                 beta2=beta2, epsilon=epsilon)
+    """TypeError/ValueError naming the keyword, the value and what is allowed (the rules
+    of `mlp.layers.PARAMS`) for the first invalid hyperparameter; None when all are
+    valid."""
+    check_params(
+        epoch=epoch,
+        lr=lr,
+        minibatch_size=minibatch_size,
+        lamda=lamda,
+        beta1=beta1,
+        beta2=beta2,
+        epsilon=epsilon,
+    )
 
 # %% ../nbs/a1_input_checks.ipynb #0deb67db
 def check_minibatch_for_batchnorm(m, layers):
-    """ValueError when a training mini-batch of `m` < 2 examples meets a BatchNorm layer.
+    """ValueError when a training mini-batch of `m` < 2 examples meets a BatchNorm
+    layer.
 
     layers: LayerSpec list (or `(neurons, batchnorm, activation, keep_prob)` tuples)."""
     bn = [l for l, spec in enumerate(layers) if spec[1]]

@@ -13,18 +13,20 @@ from .metrics import to_labels
 
 # %% ../nbs/13_data.ipynb #c005
 def to_columns(X, dtype=None):
-    """Turn a table with one example per row into the book's layout, one example per column.
+    """Turn a table with one example per row into the book's layout, one example per
+    column.
 
-    X: (m, n) -- the layout of files, pandas and scikit-learn -- or a 1-D target vector (m,).
-    Returns a C-contiguous copy of shape (n, m), or (1, m) for a 1-D input, in `dtype`
-    (default: X's own dtype).
-    """
+    X: (m, n) -- the layout of files, pandas and scikit-learn -- or a 1-D target vector
+    (m,). Returns a C-contiguous copy of shape (n, m), or (1, m) for a 1-D input, in
+    `dtype` (default: X's own dtype). """
     X = np.asarray(X, dtype=dtype)
     if X.ndim == 1:
         return np.ascontiguousarray(X[np.newaxis, :])
     if X.ndim != 2:
-        raise ValueError(f"to_columns expects a table of shape (m, n) or a vector (m,), got shape "
-                         f"{X.shape}; reshape it to (examples, features) first.")
+        raise ValueError(
+            "to_columns expects a table of shape (m, n) or a vector (m,), got shape "
+            f"{X.shape}; reshape it to (examples, features) first."
+        )
     return np.ascontiguousarray(X.T)
 
 # %% ../nbs/13_data.ipynb #c019
@@ -38,20 +40,26 @@ def one_hot(y, n_classes=None, dtype=np.float64):
     if y.ndim == 2 and y.shape[0] == 1:
         y = y[0]
     if y.ndim != 1:
-        raise ValueError(f"one_hot expects labels of shape (m,) or (1, m), got {y.shape}; "
-                         "a one-hot matrix (K, m) is already encoded (argmax over axis 0 "
-                         "gives its labels).")
+        raise ValueError(
+            f"one_hot expects labels of shape (m,) or (1, m), got {y.shape}; "
+            "a one-hot matrix (K, m) is already encoded (argmax over axis 0 "
+            "gives its labels)."
+        )
     if y.dtype.kind not in "iu":
         if y.dtype.kind != "f" or not np.all(np.isfinite(y) & (y == np.round(y))):
-            raise TypeError(f"one_hot expects integer class labels, got dtype {y.dtype}; "
-                            "convert class names to 0..K-1 first "
-                            "(np.unique(..., return_inverse=True)).")
+            raise TypeError(
+                f"one_hot expects integer class labels, got dtype {y.dtype}; "
+                "convert class names to 0..K-1 first "
+                "(np.unique(..., return_inverse=True))."
+            )
     if y.size and y.min() < 0:
         raise ValueError(f"class labels must be 0..K-1, got {y.min()}.")
     k = (int(y.max()) + 1 if y.size else 0) if n_classes is None else int(n_classes)
     if y.size and y.max() >= k:
-        raise ValueError(f"label {int(y.max())} does not fit n_classes={k}; pass n_classes > "
-                         f"{int(y.max())}, or leave it None to use max(y) + 1.")
+        raise ValueError(
+            f"label {int(y.max())} does not fit n_classes={k}; pass n_classes > "
+            f"{int(y.max())}, or leave it None to use max(y) + 1."
+        )
     Y = np.zeros((k, y.size), dtype=dtype)
     Y[y.astype(np.intp), np.arange(y.size)] = 1
     return Y
@@ -60,9 +68,9 @@ def one_hot(y, n_classes=None, dtype=np.float64):
 class Standardizer:
     """Per-feature standardization of (features, examples) data: (X - mean_) / std_.
 
-    fit(X) learns mean_ and std_, each (n, 1), over the examples (axis 1) -- call it on the
-    training split only -- and transform(X) applies them to any split with n features.
-    """
+    fit(X) learns mean_ and std_, each (n, 1), over the examples (axis 1) -- call it on
+    the training split only -- and transform(X) applies them to any split with n
+    features. """
 
     def fit(self, X):
         X = self._check(X, fitting=True)
@@ -87,39 +95,46 @@ class Standardizer:
         X = np.asarray(X)
         X = X.astype(np.float64) if X.dtype.kind != "f" else X
         if X.ndim != 2 or X.shape[1] < 1:
-            raise ValueError(f"Standardizer expects (features, examples) data with at least "
-                             f"one example, got shape {X.shape}; transpose a (m, n) table "
-                             "with to_columns.")
+            raise ValueError(
+                "Standardizer expects (features, examples) data with at least "
+                f"one example, got shape {X.shape}; transpose a (m, n) table "
+                "with to_columns."
+            )
         if not fitting:
             if not hasattr(self, "mean_"):
                 raise ValueError("this Standardizer is not fitted yet: call fit(X_train) first.")
             if X.shape[0] != self.mean_.shape[0]:
-                raise ValueError(f"fitted on {self.mean_.shape[0]} features, got {X.shape[0]} "
-                                 f"(shape {X.shape}); data must be (features, examples).")
+                raise ValueError(
+                    f"fitted on {self.mean_.shape[0]} features, got {X.shape[0]} "
+                    f"(shape {X.shape}); data must be (features, examples)."
+                )
         return X
 
 # %% ../nbs/13_data.ipynb #c024
 def train_test_split(X, y, test_size=0.25, seed=0, stratify=True):
     """Seeded (and, by default, stratified) split of (features, examples) data.
 
-    X (n, m); y (m,) labels or targets, or (K, m) one-hot, or (n_L, m) several regression outputs.
-    test_size: a fraction in (0, 1) or a number of test examples.
-    stratify: keep each class's share in both parts to within one example (classification);
-    pass False for regression targets.
-    Returns X_train (n, m_train), X_test (n, m_test), y_train, y_test (scikit-learn's order).
-    """
+    X (n, m); y (m,) labels or targets, or (K, m) one-hot, or (n_L, m) several
+    regression outputs. test_size: a fraction in (0, 1) or a number of test examples.
+    stratify: keep each class's share in both parts to within one example
+    (classification); pass False for regression targets. Returns X_train (n, m_train),
+    X_test (n, m_test), y_train, y_test (scikit-learn's order). """
     X, y = np.asarray(X), np.asarray(y)
     if X.ndim != 2:
         raise ValueError(f"X must be (features, examples), got shape {X.shape}.")
     m = X.shape[1]
     if y.ndim not in (1, 2) or y.shape[-1] != m:
-        raise ValueError(f"X has {m} examples (columns) but y has shape {y.shape}; y must be "
-                         "(m,) or (K, m), one row per class or output. Transpose (m, n) tables with to_columns.")
+        raise ValueError(
+            f"X has {m} examples (columns) but y has shape {y.shape}; y must be (m,) or (K, m),"
+            " one row per class or output. Transpose (m, n) tables with to_columns."
+        )
     # a fraction is rounded up, as scikit-learn does
     n_test = math.ceil(test_size * m) if isinstance(test_size, float) else test_size
     if not isinstance(n_test, (int, np.integer)) or not 0 < n_test < m:
-        raise ValueError(f"test_size must be a fraction in (0, 1) or a count in [1, {m - 1}] "
-                         f"leaving both parts non-empty; got {test_size!r} for {m} examples.")
+        raise ValueError(
+            f"test_size must be a fraction in (0, 1) or a count in [1, {m - 1}] "
+            f"leaving both parts non-empty; got {test_size!r} for {m} examples."
+        )
     rng = np.random.default_rng(seed)
     if stratify:
         classes, inverse, counts = np.unique(_class_labels(y, _PASS_STRATIFY_FALSE),
@@ -140,12 +155,15 @@ def train_test_split(X, y, test_size=0.25, seed=0, stratify=True):
 
 # %% ../nbs/13_data.ipynb #d004
 _PASS_STRATIFY_FALSE = "If y is a regression target, pass stratify=False."
-_NOT_FOR_REGRESSION = ("Stratified folds need class labels; for a regression target, cut a "
-                       "shuffled np.arange(m) into folds with np.array_split instead.")
+_NOT_FOR_REGRESSION = (
+    "Stratified folds need class labels; for a regression target, cut a "
+    "shuffled np.arange(m) into folds with np.array_split instead."
+)
 
 
 def _class_labels(y, what_to_do):
-    "The class labels (m,) that stratification groups by, read by mlp.metrics.to_labels."
+    """The class labels (m,) that stratification groups
+    by, read by mlp.metrics.to_labels."""
     try:
         return to_labels(y)
     except (TypeError, ValueError) as e:
@@ -153,17 +171,19 @@ def _class_labels(y, what_to_do):
 
 # %% ../nbs/13_data.ipynb #d006
 def stratified_kfold(y, n_splits=10, seed=0):
-    """A list of n_splits index pairs (train_idx, test_idx) for stratified k-fold cross-validation.
+    """A list of n_splits index pairs (train_idx, test_idx) for stratified k-fold
+    cross-validation.
 
-    y: labels (m,), (1, m) or one-hot (K, m). Every example is in exactly one test fold; fold
-    sizes differ by at most one and each fold keeps the class proportions (to within one example
-    per class). Use as X[:, train_idx], y[..., train_idx].
-    """
+    y: labels (m,), (1, m) or one-hot (K, m). Every example is in exactly one test fold;
+    fold sizes differ by at most one and each fold keeps the class proportions (to
+    within one example per class). Use as X[:, train_idx], y[..., train_idx]. """
     y = np.asarray(y)
     m = y.shape[-1]
     if not isinstance(n_splits, (int, np.integer)) or not 2 <= n_splits <= m:
-        raise ValueError(f"n_splits must be an integer in [2, {m}] (the number of examples), "
-                         f"got {n_splits!r}.")
+        raise ValueError(
+            f"n_splits must be an integer in [2, {m}] (the number of examples), "
+            f"got {n_splits!r}."
+        )
     labels, rng = _class_labels(y, _NOT_FOR_REGRESSION), np.random.default_rng(seed)
     fold, start = np.empty(m, dtype=np.intp), 0
     for c in np.unique(labels):
@@ -176,21 +196,41 @@ def stratified_kfold(y, n_splits=10, seed=0):
 # %% ../nbs/a3_datasets.ipynb #d012
 import warnings
 
-# Names that moved to mlp.datasets (appendix A3): still served from here, with a warning, for one
-# release. They are not in __all__.
-_MOVED = ("IDX_DTYPES", "parse_idx", "read_idx", "write_idx", "MNIST_MIRRORS", "MNIST_FILES",
-          "DownloadError", "default_data_dir", "default_cache_dir", "md5_file", "download_file",
-          "mnist_paths", "load_mnist", "Dataset", "load_breast_cancer_data",
-          "load_california_housing_data")
+# Names that moved to mlp.datasets (appendix A3): still served from here, with a
+# warning, for one release. They are not in __all__.
+_MOVED = (
+    "IDX_DTYPES",
+    "parse_idx",
+    "read_idx",
+    "write_idx",
+    "MNIST_MIRRORS",
+    "MNIST_FILES",
+    "DownloadError",
+    "default_data_dir",
+    "default_cache_dir",
+    "md5_file",
+    "download_file",
+    "mnist_paths",
+    "load_mnist",
+    "Dataset",
+    "load_breast_cancer_data",
+    "load_california_housing_data",
+)
 
 
 def __getattr__(name):
     """Called for a name this module does not define (PEP 562): a moved name comes from
-    mlp.datasets with a DeprecationWarning naming its new place; any other is an AttributeError."""
+    mlp.datasets with a DeprecationWarning naming its new place; any other is an
+    AttributeError."""
     if name not in _MOVED:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    warnings.warn(f"mlp.data.{name} has moved to mlp.datasets.{name}; import it from there "
-                  f"(from mlp.datasets import {name}). mlp.data will stop providing it in the "
-                  "next release.", DeprecationWarning, stacklevel=2)
-    from mlp import datasets  # here, on first use: mlp.datasets itself never imports mlp.data
+    warnings.warn(
+        f"mlp.data.{name} has moved to mlp.datasets.{name}; import it from there "
+        f"(from mlp.datasets import {name}). mlp.data will stop providing it in the "
+        "next release.",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    # here, on first use: mlp.datasets itself never imports mlp.data
+    from mlp import datasets
     return getattr(datasets, name)

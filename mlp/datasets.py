@@ -20,7 +20,8 @@ from typing import NamedTuple
 import numpy as np
 
 # %% ../nbs/a3_datasets.ipynb #c008
-# IDX type code -> dtype as stored in the file (big-endian; one-byte types have no byte order)
+# IDX type code -> dtype as stored in the file (big-endian; one-byte types have no byte
+# order)
 IDX_DTYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
               0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 
@@ -28,35 +29,43 @@ IDX_DTYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
 def parse_idx(buffer):
     """Parse the (decompressed) bytes of an IDX file into an array.
 
-    Layout: two zero bytes, a type code (keys of `IDX_DTYPES`), the number of dimensions r,
-    r big-endian uint32 sizes, then the values in C order, big-endian.
-    Returns a new, writable array of shape (size_1, ..., size_r) in native byte order.
-    """
+    Layout: two zero bytes, a type code (keys of `IDX_DTYPES`), the number of dimensions
+    r, r big-endian uint32 sizes, then the values in C order, big-endian. Returns a new,
+    writable array of shape (size_1, ..., size_r) in native byte order. """
     buf = bytes(buffer)
     if len(buf) < 4:
-        raise ValueError(f"an IDX file starts with a 4-byte magic number, got only {len(buf)} "
-                         "bytes: the file is truncated or not an IDX file.")
+        raise ValueError(
+            f"an IDX file starts with a 4-byte magic number, got only {len(buf)} "
+            "bytes: the file is truncated or not an IDX file."
+        )
     if buf[0] != 0 or buf[1] != 0:
         raise ValueError(f"not an IDX file: its first two bytes must be zero, got "
                          f"{buf[:4].hex(' ')}. If it is gzip-compressed, use read_idx, "
                          "which decompresses it.")
     code, ndim = buf[2], buf[3]
     if code not in IDX_DTYPES:
-        raise ValueError(f"unknown IDX type code 0x{code:02X}; expected one of "
-                         f"{', '.join(f'0x{c:02X}' for c in IDX_DTYPES)}: the file is corrupted.")
+        raise ValueError(
+            f"unknown IDX type code 0x{code:02X}; expected one of "
+            f"{', '.join(f'0x{c:02X}' for c in IDX_DTYPES)}: the file is corrupted."
+        )
     header = 4 + 4 * ndim
     if len(buf) < header:
-        raise ValueError(f"the IDX header announces {ndim} dimensions ({header} header bytes) but "
-                         f"the file has only {len(buf)} bytes: it is truncated.")
+        raise ValueError(
+            f"the IDX header announces {ndim} dimensions ({header} header bytes) but "
+            f"the file has only {len(buf)} bytes: it is truncated."
+        )
     shape = tuple(int(s) for s in np.frombuffer(buf, ">u4", count=ndim, offset=4))
     dtype, n = IDX_DTYPES[code], math.prod(shape)
     if len(buf) - header != n * dtype.itemsize:
-        raise ValueError(f"the IDX header promises shape {shape} of {dtype.name} "
-                         f"({n * dtype.itemsize} bytes of data) but {len(buf) - header} bytes "
-                         "follow it: the file is truncated or corrupted; delete it and fetch "
-                         "it again.")
+        raise ValueError(
+            f"the IDX header promises shape {shape} of {dtype.name} "
+            f"({n * dtype.itemsize} bytes of data) but {len(buf) - header} bytes "
+            "follow it: the file is truncated or corrupted; delete it and fetch "
+            "it again."
+        )
     a = np.frombuffer(buf, dtype, count=n, offset=header).reshape(shape)
-    return a.astype(dtype.newbyteorder("="))  # a writable copy in the machine's byte order
+    # a writable copy in the machine's byte order
+    return a.astype(dtype.newbyteorder("="))
 
 # %% ../nbs/a3_datasets.ipynb #a003
 def read_idx(path):
@@ -75,17 +84,21 @@ def read_idx(path):
 
 
 def write_idx(path, array):
-    """Write `array` (any shape, dtype among IDX_DTYPES' kinds) as an IDX file; gzip it if the
-    name ends in '.gz'. The inverse of read_idx. Returns the path as a Path."""
+    """Write `array` (any shape, dtype among IDX_DTYPES' kinds) as an IDX file; gzip it
+    if the name ends in '.gz'. The inverse of read_idx. Returns the path as a
+    Path."""
     a = np.asarray(array)
     code = next((c for c, d in IDX_DTYPES.items()
                  if d.kind == a.dtype.kind and d.itemsize == a.dtype.itemsize), None)
     if code is None:
-        raise TypeError(f"IDX stores uint8, int8, int16, int32, float32 or float64; got {a.dtype}. "
-                        "Convert the array with .astype(...) first.")
+        raise TypeError(
+            f"IDX stores uint8, int8, int16, int32, float32 or float64; got {a.dtype}. "
+            "Convert the array with .astype(...) first."
+        )
     if a.ndim > 255 or any(s >= 2**32 for s in a.shape):
-        raise ValueError(f"IDX cannot describe shape {a.shape} (at most 255 dimensions, "
-                         "each below 2**32).")
+        raise ValueError(
+            f"IDX cannot describe shape {a.shape} (at most 255 dimensions, each below 2**32)."
+        )
     data = (bytes([0, 0, code, a.ndim]) + np.asarray(a.shape, ">u4").tobytes()
             + np.ascontiguousarray(a, IDX_DTYPES[code]).tobytes())
     path = Path(path)
@@ -93,7 +106,8 @@ def write_idx(path, array):
     return path
 
 # %% ../nbs/a3_datasets.ipynb #c012
-MNIST_MIRRORS = (  # tried in order; each serves the four original files under these names
+# tried in order; each serves the four original files under these names
+MNIST_MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
     "http://yann.lecun.com/exdb/mnist/",
@@ -108,22 +122,28 @@ MNIST_FILES = {  # file name -> published MD5 checksum
 
 
 class DownloadError(OSError):
-    """No source delivered the file with the expected checksum (offline, blocked, or corrupted)."""
+    """No source delivered the file with the expected
+    checksum (offline, blocked, or corrupted)."""
 
 
 def default_data_dir():
-    """The data folder named by the environment variable MLP_DATA, as a Path; None if unset."""
+    """The data folder named by the environment variable
+    MLP_DATA, as a Path; None if unset."""
     d = os.environ.get("MLP_DATA")
     return Path(d).expanduser() if d else None
 
 
 def default_cache_dir():
     """Where downloads go (a Path): $XDG_CACHE_HOME/mlp, or ~/.cache/mlp."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "mlp"
+    return (
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser()
+        / "mlp"
+    )
 
 # %% ../nbs/a3_datasets.ipynb #a005
 def md5_file(path, chunk_size=1 << 20):
-    """Hex MD5 digest of a file (a str of 32 hex digits), read in chunks (constant memory)."""
+    """Hex MD5 digest of a file (a str of 32 hex
+    digits), read in chunks (constant memory)."""
     h = hashlib.md5()
     with open(path, "rb") as f:
         while chunk := f.read(chunk_size):
@@ -134,10 +154,10 @@ def md5_file(path, chunk_size=1 << 20):
 def download_file(urls, dest, md5, timeout=30.0):
     """Fetch the first of `urls` whose bytes have MD5 `md5` and store them at `dest`.
 
-    Each attempt streams into a temporary file beside `dest`, which is renamed onto `dest` only
-    once the checksum matched, so `dest` is never half-written. Returns `dest` as a Path.
-    Raises DownloadError listing every URL's failure when none succeeds; `timeout` in seconds.
-    """
+    Each attempt streams into a temporary file beside `dest`, which is renamed onto
+    `dest` only once the checksum matched, so `dest` is never half-written. Returns
+    `dest` as a Path. Raises DownloadError listing every URL's failure when none
+    succeeds; `timeout` in seconds. """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     failures = []
@@ -155,7 +175,8 @@ def download_file(urls, dest, md5, timeout=30.0):
                 os.replace(tmp, dest)
                 return dest
             failures.append(f"{url}: wrong checksum (MD5 {h.hexdigest()}, expected {md5})")
-        except (OSError, http.client.HTTPException, ValueError) as e:  # URLError is an OSError
+        # URLError is an OSError
+        except (OSError, http.client.HTTPException, ValueError) as e:
             failures.append(f"{url}: {e}")
         finally:
             if os.path.exists(tmp):
@@ -165,12 +186,12 @@ def download_file(urls, dest, md5, timeout=30.0):
 
 # %% ../nbs/a3_datasets.ipynb #c013
 def mnist_paths(data_dir=None, cache_dir=None, download=True):
-    """Find, or download, the four MNIST files; returns {file name: Path}, each one verified.
+    """Find, or download, the four MNIST files; returns {file name: Path}, each one
+    verified.
 
     Looks in `data_dir`/mnist/ (default: $MLP_DATA/mnist/), then in `cache_dir`/mnist/
-    (default: default_cache_dir()/mnist/), then downloads the missing files into the cache
-    from MNIST_MIRRORS (unless download=False).
-    """
+    (default: default_cache_dir()/mnist/), then downloads the missing files into the
+    cache from MNIST_MIRRORS (unless download=False). """
     data_dir = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
     cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     cache = cache / "mnist"
@@ -178,19 +199,24 @@ def mnist_paths(data_dir=None, cache_dir=None, download=True):
     for name, md5 in MNIST_FILES.items():
         if data_dir is not None and (p := data_dir / "mnist" / name).is_file():
             if (got := md5_file(p)) != md5:
-                raise ValueError(f"{p} is corrupted: its MD5 is {got}, the published one is {md5}. "
-                                 f"Replace it with a fresh copy, or delete it so that the loader "
-                                 f"downloads one into {cache}.")
+                raise ValueError(
+                    f"{p} is corrupted: its MD5 is {got}, the published one is {md5}. "
+                    "Replace it with a fresh copy, or delete it so that the loader "
+                    f"downloads one into {cache}."
+                )
             paths[name] = p
             continue
         p = cache / name
-        if p.is_file() and md5_file(p) == md5:  # a corrupted cache file is simply fetched again
+        # a corrupted cache file is simply fetched again
+        if p.is_file() and md5_file(p) == md5:
             paths[name] = p
             continue
         where = f"{data_dir / 'mnist'} or {cache}" if data_dir is not None else str(cache)
         if not download:
-            raise FileNotFoundError(f"{name} is not in {where} and download=False. Pass "
-                                    "download=True, or put the file there (see MNIST_MIRRORS).")
+            raise FileNotFoundError(
+                f"{name} is not in {where} and download=False. Pass "
+                "download=True, or put the file there (see MNIST_MIRRORS)."
+            )
         print(f"downloading {name} into {cache} ...", file=sys.stderr)
         try:
             paths[name] = download_file([m + name for m in MNIST_MIRRORS], p, md5)
@@ -198,46 +224,62 @@ def mnist_paths(data_dir=None, cache_dir=None, download=True):
             raise DownloadError(
                 f"{e}\nAre you offline? Download the four MNIST files by hand from one of "
                 f"the mirrors above into {cache}, or set the environment variable MLP_DATA "
-                "to a folder whose mnist/ subfolder holds them.") from None
+                "to a folder whose mnist/ subfolder holds them."
+            ) from None
     return paths
 
 # %% ../nbs/a3_datasets.ipynb #a008
-def load_mnist(data_dir=None, normalize=True, dtype=np.float64, download=True, cache_dir=None):
+def load_mnist(
+    data_dir=None, normalize=True, dtype=np.float64, download=True, cache_dir=None
+):
     """MNIST in the book's layout: (X_train, y_train, X_test, y_test).
 
-    X_train (784, 60000) and X_test (784, 10000): one 28x28 image per column, pixels row by row,
-    as `dtype` scaled to [0, 1] when `normalize`, else the raw uint8 values 0..255.
-    y_train (60000,) and y_test (10000,): uint8 digit labels 0..9.
-    Files are found as in mnist_paths (data_dir, then $MLP_DATA, then the cache, then download).
+    X_train (784, 60000) and X_test (784, 10000): one 28x28 image per column, pixels row
+    by row, as `dtype` scaled to [0, 1] when `normalize`, else the raw uint8 values
+    0..255. y_train (60000,) and y_test (10000,): uint8 digit labels 0..9. Files are
+    found as in mnist_paths (data_dir, then $MLP_DATA, then the cache, then download).
     """
     paths = mnist_paths(data_dir, cache_dir, download)
 
     def images(name):
         a = read_idx(paths[name])
         if a.ndim != 3 or a.dtype != np.uint8:
-            raise ValueError(f"{paths[name]}: expected uint8 images (m, 28, 28), "
-                             f"got {a.dtype} {a.shape}")
-        X = a.reshape(a.shape[0], -1).T  # a view: column i is image i (no copy of the uint8 data)
+            raise ValueError(
+                f"{paths[name]}: expected uint8 images (m, 28, 28), "
+                f"got {a.dtype} {a.shape}"
+            )
+        # a view: column i is image i (no copy of the uint8 data)
+        X = a.reshape(a.shape[0], -1).T
         if not normalize:
             return X
-        X = X.astype(dtype)  # keeps the column-major memory order: each image stays contiguous
+        # keeps the column-major memory order: each image stays contiguous
+        X = X.astype(dtype)
         X /= 255
         return X
 
     def labels(name, m):
         y = read_idx(paths[name])
         if y.shape != (m,):
-            raise ValueError(f"{paths[name]}: expected {m} labels to match the images, "
-                             f"got shape {y.shape}")
+            raise ValueError(
+                f"{paths[name]}: expected {m} labels to match the images, "
+                f"got shape {y.shape}"
+            )
         return y
 
-    X_train, X_test = images("train-images-idx3-ubyte.gz"), images("t10k-images-idx3-ubyte.gz")
-    return (X_train, labels("train-labels-idx1-ubyte.gz", X_train.shape[1]),
-            X_test, labels("t10k-labels-idx1-ubyte.gz", X_test.shape[1]))
+    X_train, X_test = images("train-images-idx3-ubyte.gz"), images(
+        "t10k-images-idx3-ubyte.gz"
+    )
+    return (
+        X_train,
+        labels("train-labels-idx1-ubyte.gz", X_train.shape[1]),
+        X_test,
+        labels("t10k-labels-idx1-ubyte.gz", X_test.shape[1]),
+    )
 
 # %% ../nbs/a3_datasets.ipynb #c026
 class Dataset(NamedTuple):
-    """A table in the book's layout: X (n_features, m), y (m,), feature and target names."""
+    """A table in the book's layout: X (n_features,
+    m), y (m,), feature and target names."""
     X: np.ndarray          # (n_features, m): one example per column
     y: np.ndarray          # (m,): class labels or regression targets
     feature_names: tuple   # n_features strings
@@ -246,7 +288,8 @@ class Dataset(NamedTuple):
 
 def _sklearn_datasets():
     try:
-        import sklearn.datasets  # imported here: the package itself depends on NumPy only
+        # imported here: the package itself depends on NumPy only
+        import sklearn.datasets
     except ImportError as e:
         raise ImportError("this loader reads the data through scikit-learn: "
                           "pip install scikit-learn") from e
@@ -254,13 +297,15 @@ def _sklearn_datasets():
 
 
 def _columns(table, dtype):
-    """scikit-learn's (m, n) table as a C-contiguous (n, m) array of `dtype`: chapter 13's
-    to_columns, written out because mlp.datasets does not import mlp.data (see chapter 13)."""
+    """scikit-learn's (m, n) table as a C-contiguous (n, m) array of `dtype`: chapter
+    13's to_columns, written out because mlp.datasets does not import mlp.data (see
+    chapter 13)."""
     return np.ascontiguousarray(np.asarray(table).T, dtype=dtype)
 
 # %% ../nbs/a3_datasets.ipynb #a010
 def load_breast_cancer_data(dtype=np.float64):
-    """The Wisconsin diagnostic breast cancer data from scikit-learn's embedded copy, as a Dataset.
+    """The Wisconsin diagnostic breast cancer data from scikit-learn's embedded copy, as
+    a Dataset.
 
     X (30, 569) of `dtype`; y (569,) int64 with 1 = malignant (212), 0 = benign (357) --
     flipped from scikit-learn's coding so that the positive class is the one to detect.
@@ -274,16 +319,18 @@ def load_california_housing_data(data_home=None, download=True, dtype=np.float64
     """California housing through scikit-learn's fetch_california_housing, as a Dataset.
 
     X (8, 20640) of `dtype`; y (20640,) median house value in units of $100,000.
-    scikit-learn caches the file in `data_home` (default $SCIKIT_LEARN_DATA or ~/scikit_learn_data).
-    """
+    scikit-learn caches the file in `data_home` (default $SCIKIT_LEARN_DATA or
+    ~/scikit_learn_data). """
     try:
         d = _sklearn_datasets().fetch_california_housing(data_home=data_home,
                                                          download_if_missing=download)
-    except OSError as e:  # no network (URLError) or, with download=False, no cached copy
+    # no network (URLError) or, with download=False, no cached copy
+    except OSError as e:
         raise DownloadError(
             f"could not get the California housing data ({e}). scikit-learn downloads it once "
             "into its data folder ($SCIKIT_LEARN_DATA, default ~/scikit_learn_data); offline, "
             "copy cal_housing_py3.pkz into that folder or point SCIKIT_LEARN_DATA at a folder "
-            "that holds it.") from e
+            "that holds it."
+        ) from e
     return Dataset(_columns(d.data, dtype), d.target.astype(dtype),
                    tuple(d.feature_names), tuple(d.target_names))

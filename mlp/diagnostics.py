@@ -10,21 +10,26 @@ import numpy as np
 from .network import forward, activation_output
 
 class _Recorder:
-    """Base of the observing callbacks: counts the mini-batches it has seen, records every
-    `every`-th one and keeps the records in `history[key]`, one entry per record. What it records is
-    always a new float or array, never a view into the model."""
+    """Base of the observing callbacks: counts the mini-batches it has seen, records
+    every `every`-th one and keeps the records in `history[key]`, one entry per
+    record. What it records is always a new float or array, never a view into the
+    model."""
     def __init__(self, every=1):
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be a positive int (record every `every` mini-batches); got {every!r}.")
+            raise ValueError(
+                f"every must be a positive int (record every `every` mini-batches); got {every!r}."
+            )
         self.every, self.n_batches, self.history = every, 0, {}
     def _add(self, **values):
         for k, v in values.items(): self.history.setdefault(k, []).append(v)
     def _tick(self):
-        "Counts one more mini-batch; True when this one is to be recorded (every `every`-th)."
+        """Counts one more mini-batch; True when this one
+        is to be recorded (every `every`-th)."""
         self.n_batches += 1
         return self.n_batches % self.every == 0
     def array(self, key):
-        "The records of `key` stacked: (records,), (records, layers) or (records, layers, bins)."
+        """The records of `key` stacked: (records,),
+        (records, layers) or (records, layers, bins)."""
         return np.array(self.history[key])
 
 def _weight_keys(model):
@@ -32,27 +37,31 @@ def _weight_keys(model):
     return [f"W{l}" for l in range(1, len(model.layers))]
 
 def _outside(values, edges):
-    "Counts of `values` below edges[0] and above edges[-1]: what np.histogram(values, edges) leaves out."
+    """Counts of `values` below edges[0] and above edges[-1]:
+    what np.histogram(values, edges) leaves out."""
     return np.count_nonzero(values < edges[0]), np.count_nonzero(values > edges[-1])
 
 # %% ../nbs/15_diagnostics.ipynb #17233f3d
 def slope(G, activation):
-    "g'(z) / max g', elementwise, from the activation output G (n_l, m): 1 where a unit passes gradient fully, 0 where it passes none."
+    """g'(z) / max g', elementwise, from the activation output G (n_l, m): 1
+    where a unit passes gradient fully, 0 where it passes none."""
     if activation == "ReLu": return (G > 0).astype(G.dtype)
     if activation == "tanh": return 1 - G * G
     if activation == "sigmoid": return 4 * G * (1 - G)
     return np.ones_like(G)
 
 class ActivationStats(_Recorder):
-    """Callback: before training and every `every` mini-batches, a forward pass of the probe batch
-    X (n_0, m) through the current weights, in training mode (batch statistics, dropout masks from
-    a generator of its own made afresh from `seed`: the same masks every time, none drawn from the
-    model's), without touching the running statistics. Records, for each hidden layer l = 1..L-1
-    (column l-1): 'mean', 'std' of its activation output G^[l]; 'saturated', the fraction of
-    entries whose slope g'/max g' is below `tol` (ReLU: its zeros; tanh, sigmoid: near their
-    asymptotes); 'dead', the fraction of units below `tol` on every probe example (dead ReLUs);
-    'hist', counts of G^[l] over `bins`; 'below' and 'above', the counts of entries outside the
-    bins (np.histogram drops them: a ReLU output above the top edge); and 'step', the mini-batch count."""
+    """Callback: before training and every `every` mini-batches, a forward pass of the
+    probe batch X (n_0, m) through the current weights, in training mode (batch
+    statistics, dropout masks from a generator of its own made afresh from `seed`:
+    the same masks every time, none drawn from the model's), without touching the
+    running statistics. Records, for each hidden layer l = 1..L-1 (column l-1):
+    'mean', 'std' of its activation output G^[l]; 'saturated', the fraction of
+    entries whose slope g'/max g' is below `tol` (ReLU: its zeros; tanh, sigmoid:
+    near their asymptotes); 'dead', the fraction of units below `tol` on every probe
+    example (dead ReLUs); 'hist', counts of G^[l] over `bins`; 'below' and 'above',
+    the counts of entries outside the bins (np.histogram drops them: a ReLU output
+    above the top edge); and 'step', the mini-batch count."""
     def __init__(self, X, every=10, bins=np.linspace(-1.5, 1.5, 61), tol=0.02, seed=0):
         super().__init__(every)
         self.X, self.bins, self.tol, self.seed = np.array(X), np.asarray(bins), tol, seed
@@ -62,22 +71,38 @@ class ActivationStats(_Recorder):
         if self._tick(): self._record(model)
     def _record(self, model):
         rng = np.random.default_rng(self.seed)
-        caches = forward(self.X.astype(model.dtype), model.parameters, model.layers, True, None, rng,
-                         bn_eps=model.bn_epsilon)[2]
-        G = [activation_output(caches[l - 1]) for l in range(1, len(model.layers) - 1)]   # hidden layers only
+        caches = forward(
+            self.X.astype(model.dtype),
+            model.parameters,
+            model.layers,
+            True,
+            None,
+            rng,
+            bn_eps=model.bn_epsilon,
+        )[2]
+        # hidden layers only
+        G = [activation_output(caches[l - 1]) for l in range(1, len(model.layers) - 1)]
         flat = [slope(g, s.activation) < self.tol for g, s in zip(G, model.layers[1:])]
-        self._add(step=self.n_batches, mean=np.array([g.mean() for g in G]), std=np.array([g.std() for g in G]),
-                  saturated=np.array([f.mean() for f in flat]), dead=np.array([f.all(axis=1).mean() for f in flat]),
-                  hist=np.array([np.histogram(g, self.bins)[0] for g in G]),
-                  below=np.array([_outside(g, self.bins)[0] for g in G]), above=np.array([_outside(g, self.bins)[1] for g in G]))
+        self._add(
+            step=self.n_batches,
+            mean=np.array([g.mean() for g in G]),
+            std=np.array([g.std() for g in G]),
+            saturated=np.array([f.mean() for f in flat]),
+            dead=np.array([f.all(axis=1).mean() for f in flat]),
+            hist=np.array([np.histogram(g, self.bins)[0] for g in G]),
+            below=np.array([_outside(g, self.bins)[0] for g in G]),
+            above=np.array([_outside(g, self.bins)[1] for g in G]),
+        )
 
 # %% ../nbs/15_diagnostics.ipynb #a64e9ba0
 class GradientStats(_Recorder):
-    """Callback: every `every` mini-batches, from the step's gradients in `logs['grads']` (read,
-    never written), for each layer l = 1..L (column l-1): 'rms', the root mean square of dW^[l];
-    'hist', counts of log10 |dW^[l]_ij| over `log_bins`; 'zeros', the count of exact zeros (log10 0 = -inf:
-    a dead unit's whole row); 'below' and 'above', the nonzero entries outside the bins; and 'step',
-    the mini-batch count. hist + zeros + below + above is the size of dW^[l]."""
+    """Callback: every `every` mini-batches, from the step's gradients in
+    `logs['grads']` (read, never written), for each layer l = 1..L (column l-1):
+    'rms', the root mean square of dW^[l]; 'hist', counts of log10 |dW^[l]_ij| over
+    `log_bins`; 'zeros', the count of exact zeros (log10 0 = -inf: a dead unit's
+    whole row); 'below' and 'above', the nonzero entries outside the bins; and
+    'step', the mini-batch count. hist + zeros + below + above is the size of
+    dW^[l]."""
     def __init__(self, every=1, log_bins=np.linspace(-10, 0, 51)):
         super().__init__(every)
         self.log_bins = np.asarray(log_bins)
@@ -85,24 +110,36 @@ class GradientStats(_Recorder):
         if not self._tick(): return
         dW = [logs["grads"]["d" + k] for k in _weight_keys(model)]
         with np.errstate(divide="ignore"):
-            logs10 = [np.log10(np.abs(g)) for g in dW]                    # exact zeros become -inf
+            # exact zeros become -inf
+            logs10 = [np.log10(np.abs(g)) for g in dW]
         out = [_outside(v[np.isfinite(v)], self.log_bins) for v in logs10]
-        self._add(step=self.n_batches, rms=np.array([np.sqrt(np.mean(np.square(g, dtype=np.float64))) for g in dW]),
-                  hist=np.array([np.histogram(v, self.log_bins)[0] for v in logs10]),
-                  zeros=np.array([np.count_nonzero(g == 0) for g in dW]),
-                  below=np.array([o[0] for o in out]), above=np.array([o[1] for o in out]))
+        self._add(
+            step=self.n_batches,
+            rms=np.array([np.sqrt(np.mean(np.square(g, dtype=np.float64))) for g in dW]),
+            hist=np.array([np.histogram(v, self.log_bins)[0] for v in logs10]),
+            zeros=np.array([np.count_nonzero(g == 0) for g in dW]),
+            below=np.array([o[0] for o in out]),
+            above=np.array([o[1] for o in out]),
+        )
 
 # %% ../nbs/15_diagnostics.ipynb #00a29a52
 class UpdateRatio(_Recorder):
-    """Callback: every `every` mini-batches, the size of that step's update of each weight matrix
-    relative to the matrix, ||W_after - W_before||_F / ||W_before||_F, for l = 1..L (column l-1)
-    in 'ratio', and 'step'. It keeps a copy of the weights from the mini-batch before."""
+    """Callback: every `every` mini-batches, the size of that step's update of each
+    weight matrix relative to the matrix, ||W_after - W_before||_F / ||W_before||_F,
+    for l = 1..L (column l-1) in 'ratio', and 'step'. It keeps a copy of the weights
+    from the mini-batch before."""
     def on_train_begin(self, model, logs): self._keep(model)
     def on_batch_end(self, model, logs):
         if self._tick():
             W = [model.parameters[k] for k in _weight_keys(model)]
-            self._add(step=self.n_batches, ratio=np.array([np.linalg.norm(w - b) / np.linalg.norm(b) for w, b in zip(W, self.before)]))
-        # the next mini-batch is recorded: keep the weights it starts from (a copy only then, not every step)
+            self._add(
+                step=self.n_batches,
+                ratio=np.array(
+                    [np.linalg.norm(w - b) / np.linalg.norm(b) for w, b in zip(W, self.before)]
+                ),
+            )
+        # the next mini-batch is recorded: keep the weights it starts from (a copy only
+        # then, not every step)
         if (self.n_batches + 1) % self.every == 0: self._keep(model)
     def _keep(self, model):
         self.before = [model.parameters[k].copy() for k in _weight_keys(model)]
@@ -112,30 +149,60 @@ class _Stop(Exception):
     "Raised by the sweep to end the copy's training in the middle of an epoch."
 
 class _Sweep:
-    "The callback of `lr_range_test`: lr[k] before mini-batch k; records the cost and its smoothed value; stops."
+    """The callback of `lr_range_test`: lr[k] before mini-batch k;
+    records the cost and its smoothed value; stops."""
     def __init__(self, lrs, stop_factor, beta):
-        self.lrs, self.stop_factor, self.beta, self.avg, self.losses, self.smoothed = lrs, stop_factor, beta, 0.0, [], []
+        self.lrs, self.stop_factor, self.beta, self.avg, self.losses, self.smoothed = (
+            lrs,
+            stop_factor,
+            beta,
+            0.0,
+            [],
+            [],
+        )
     def on_train_begin(self, model, logs): model.optimizer.lr = self.lrs[0]
     def on_batch_end(self, model, logs):
         self.losses.append(float(logs["cost"]))
         k, self.avg = len(self.losses), self.beta * self.avg + (1 - self.beta) * self.losses[-1]
-        self.smoothed.append(self.avg / (1 - self.beta ** k))            # bias-corrected, as Adam's moments
+        # bias-corrected, as Adam's moments
+        self.smoothed.append(self.avg / (1 - self.beta ** k))
         S = self.smoothed[-1]
-        if k == len(self.lrs) or not math.isfinite(S) or S > self.stop_factor * min(self.smoothed): raise _Stop
+        if (
+            k == len(self.lrs)
+            or not math.isfinite(S)
+            or S > self.stop_factor * min(self.smoothed)
+        ):
+            raise _Stop
         model.optimizer.lr = self.lrs[k]
 
-def lr_range_test(model, X, Y, lr_min=1e-5, lr_max=1.0, steps=100, stop_factor=4.0, beta=0.9):
-    """The learning-rate range test (Smith): trains a deep copy of `model` (the model is left as it
-    was) for up to `steps` mini-batches with lr growing geometrically from lr_min to lr_max, one
-    value per mini-batch. Records each mini-batch's cost J_B and its exponential average with decay
-    `beta` (bias-corrected), and stops when that average is no longer finite or exceeds
-    `stop_factor` times its lowest value. Returns a dict of arrays 'lr', 'loss', 'smoothed' and
-    'suggested', a tenth of the lr where the smoothed loss is lowest."""
+def lr_range_test(
+    model, X, Y, lr_min=1e-5, lr_max=1.0, steps=100, stop_factor=4.0, beta=0.9
+):
+    """The learning-rate range test (Smith): trains a deep copy of `model` (the model is
+    left as it was) for up to `steps` mini-batches with lr growing geometrically from
+    lr_min to lr_max, one value per mini-batch. Records each mini-batch's cost J_B
+    and its exponential average with decay `beta` (bias-corrected), and stops when
+    that average is no longer finite or exceeds `stop_factor` times its lowest value.
+    Returns a dict of arrays 'lr', 'loss', 'smoothed' and 'suggested', a tenth of the
+    lr where the smoothed loss is lowest."""
     trial = copy.deepcopy(model)
-    trial.lr_schedule, trial.early_stopping, trial.progress, trial.epoch = None, False, False, steps
-    sweep = _Sweep(lr_min * (lr_max / lr_min) ** np.linspace(0, 1, steps), stop_factor, beta)
-    try: trial.fit(X, Y, callbacks=[sweep])
-    except _Stop: pass
-    smoothed, lrs = np.array(sweep.smoothed), sweep.lrs[:len(sweep.losses)]
-    return {"lr": lrs, "loss": np.array(sweep.losses), "smoothed": smoothed,
-            "suggested": float(lrs[np.nanargmin(smoothed)] / 10)}
+    trial.lr_schedule, trial.early_stopping, trial.progress, trial.epoch = (
+        None,
+        False,
+        False,
+        steps,
+    )
+    sweep = _Sweep(
+        lr_min * (lr_max / lr_min) ** np.linspace(0, 1, steps), stop_factor, beta
+    )
+    try:
+        trial.fit(X, Y, callbacks=[sweep])
+    except _Stop:
+        pass
+    smoothed, lrs = np.array(sweep.smoothed), sweep.lrs[: len(sweep.losses)]
+    return {
+        "lr": lrs,
+        "loss": np.array(sweep.losses),
+        "smoothed": smoothed,
+        "suggested": float(lrs[np.nanargmin(smoothed)] / 10),
+    }

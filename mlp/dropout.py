@@ -8,31 +8,46 @@ import numpy as np
 
 # %% ../nbs/11_dropout.ipynb #08c006
 def dropout_forward(A, keep_prob, rng=None, mask=None):
-    """Inverted dropout: keep each unit with probability keep_prob, scale kept ones by 1/keep_prob.
+    """Inverted dropout: keep each unit with probability keep_prob, scale kept ones by
+    1/keep_prob.
 
-    A (n, m) float32 or float64 activations (the text's G). keep_prob in (0, 1] (checked once, by `parse_layers`);
-    at 1 returns (A, None) and draws nothing. Otherwise the mask is `mask` (bool or 0/1, shape of A;
-    for fixed-mask gradient checks) or `rng.random(A.shape, dtype=A.dtype) < keep_prob` with `rng`
-    a numpy Generator. Returns A_out (n, m) (the text's A) and the cache: the scaled mask (mask / keep_prob in A's dtype)."""
+    A (n, m) float32 or float64 activations (the text's G). keep_prob in (0, 1] (checked
+    once, by `parse_layers`); at 1 returns (A, None) and draws nothing. Otherwise the
+    mask is `mask` (bool or 0/1, shape of A; for fixed-mask gradient checks) or
+    `rng.random(A.shape, dtype=A.dtype) < keep_prob` with `rng` a numpy Generator.
+    Returns A_out (n, m) (the text's A) and the cache: the scaled mask (mask / keep_prob
+    in A's dtype)."""
     if keep_prob == 1: return A, None
     dt = A.dtype
     if mask is None: mask = rng.random(A.shape, dtype=dt) < keep_prob
-    scaled = np.multiply(mask, dt.type(1 / keep_prob), dtype=dt)   # mask / keep_prob in one pass
+    # mask / keep_prob in one pass
+    scaled = np.multiply(mask, dt.type(1 / keep_prob), dtype=dt)
     return A * scaled, scaled
 
 # %% ../nbs/11_dropout.ipynb #08c007
 def dropout_backward(dA_out, cache):
-    """Gradient through inverted dropout: dA (n, m) = dA_out * scaled mask (the text's dG = dA * D/p; unchanged if cache is None)."""
+    """Gradient through inverted dropout: dA (n, m) = dA_out * scaled mask
+    (the text's dG = dA * D/p; unchanged if cache is None)."""
     return dA_out if cache is None else dA_out * cache
 
 # %% ../nbs/11_dropout.ipynb #6dd2e415
 from .network import Step, register_step
 
 def _dropout_step(A, l, spec, params, run):
-    "The A-slot step: inverted dropout with the layer's keep_prob in training, the identity at inference."
+    """The A-slot step: inverted dropout with the layer's
+    keep_prob in training, the identity at inference."""
     if not run["training"]: return A, None
     masks = run["masks"]
-    return dropout_forward(A, spec.keep_prob, rng=run["rng"], mask=None if masks is None else masks.get(l))
+    return dropout_forward(
+        A, spec.keep_prob, rng=run["rng"], mask=None if masks is None else masks.get(l)
+    )
 
-DROPOUT_STEP = register_step(Step("dropout", "A", lambda spec: spec.keep_prob < 1, _dropout_step,
-                                  lambda dout, cache: (dropout_backward(dout, cache), {})))
+DROPOUT_STEP = register_step(
+    Step(
+        "dropout",
+        "A",
+        lambda spec: spec.keep_prob < 1,
+        _dropout_step,
+        lambda dout, cache: (dropout_backward(dout, cache), {}),
+    )
+)

@@ -27,12 +27,14 @@ from .optim import SGD, Adam
 from .regularization import l2_regularizer
 
 BN_MOMENTUM, BN_EPS = (inspect.signature(Multilayerperceptron).parameters[name].default
-                       for name in ("bn_momentum", "bn_epsilon"))   # the model's, on every side
+                       # the model's, on every side
+                       for name in ("bn_momentum", "bn_epsilon"))
 
 @functools.cache
 def load_tensorflow():
-    """(tf, keras), imported on first use and set up for exact comparisons: no C++ log lines, no
-    oneDNN reordering, one thread, deterministic kernels, float64 layers by default."""
+    """(tf, keras), imported on first use and set up for exact comparisons: no C++ log
+    lines, no oneDNN reordering, one thread, deterministic kernels, float64 layers by
+    default."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     import tensorflow as tf
@@ -48,7 +50,8 @@ def load_tensorflow():
 
 @functools.cache
 def load_torch():
-    "torch, imported on first use, one thread, deterministic algorithms; ImportError if absent."
+    """torch, imported on first use, one thread,
+    deterministic algorithms; ImportError if absent."""
     import torch
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
@@ -57,8 +60,8 @@ def load_torch():
 # %% ../nbs/20_frameworks.ipynb #da091178
 @functools.cache
 def fixed_dropout_layer():
-    """The Keras layer class `FixedDropout(keep_prob)`: inverted dropout with a mask set from
-    outside, `mask` (m, n) holding 0 or 1/keep_prob; identity at inference, like
+    """The Keras layer class `FixedDropout(keep_prob)`: inverted dropout with a mask set
+    from outside, `mask` (m, n) holding 0 or 1/keep_prob; identity at inference, like
     keras.layers.Dropout. Made on first use, since it subclasses a Keras class."""
     _, keras = load_tensorflow()
     class FixedDropout(keras.layers.Layer):
@@ -71,17 +74,18 @@ def fixed_dropout_layer():
 
 # %% ../nbs/20_frameworks.ipynb #c4e91a13
 class ExactL2:
-    """Keras kernel regularizer c * sum(W**2) with c kept in W's dtype (keras.regularizers.L2
-    rounds c to float32, see below)."""
+    """Keras kernel regularizer c * sum(W**2) with c kept in W's dtype
+    (keras.regularizers.L2 rounds c to float32, see below)."""
     def __init__(self, c): self.c = float(c)
     def __call__(self, W):
         tf, _ = load_tensorflow()
         return tf.constant(self.c, dtype=W.dtype) * tf.reduce_sum(tf.square(W))
 
 def set_keras_l2(kmodel, layers, lamda, m, regularizer=ExactL2):
-    """Our L2 term (lamda / 2m) sum ||W||^2 for a batch of m examples on every kernel of the twin
-    (layers dense1, dense2, ...): Keras adds c ||W||^2 to the mean loss, so c = lamda / (2m).
-    lamda = 0 removes it. A regularizer built anew, for the batch size at hand."""
+    """Our L2 term (lamda / 2m) sum ||W||^2 for a batch of m examples on every kernel of
+    the twin (layers dense1, dense2, ...): Keras adds c ||W||^2 to the mean loss, so
+    c = lamda / (2m). lamda = 0 removes it. A regularizer built anew, for the batch
+    size at hand."""
     reg = regularizer(lamda / (2 * m)) if lamda else None
     for l in range(1, len(layers)):
         kmodel.get_layer(f"dense{l}").kernel.regularizer = reg
@@ -92,14 +96,16 @@ KERAS_ACTIVATION = {"ReLu": "relu", "sigmoid": "sigmoid", "tanh": "tanh",
 
 def keras_twin(layers, params, bn_state=None, lamda=0.0, m=None, regularizer=ExactL2,
                bn_kwargs=None):
-    """keras.Sequential equal to our network `layers` (list of LayerSpec), output activation
-    included, our `params` (and running statistics `bn_state`, when given) copied in. Layers
-    are named dense{l}, bn{l}, act{l}, drop{l}. With lamda > 0, our L2 term for batches of m
-    examples (`set_keras_l2` with `regularizer`). bn_kwargs go to BatchNormalization (default:
-    the model's bn_momentum and bn_epsilon)."""
+    """keras.Sequential equal to our network `layers` (list of LayerSpec), output
+    activation included, our `params` (and running statistics `bn_state`, when given)
+    copied in. Layers are named dense{l}, bn{l}, act{l}, drop{l}. With lamda > 0, our
+    L2 term for batches of m examples (`set_keras_l2` with `regularizer`). bn_kwargs
+    go to BatchNormalization (default: the model's bn_momentum and bn_epsilon)."""
     _, keras = load_tensorflow()
     FixedDropout, f64 = fixed_dropout_layer(), dict(dtype="float64")
-    bn_kwargs = dict(momentum=BN_MOMENTUM, epsilon=BN_EPS) if bn_kwargs is None else bn_kwargs
+    bn_kwargs = (
+        dict(momentum=BN_MOMENTUM, epsilon=BN_EPS) if bn_kwargs is None else bn_kwargs
+    )
     stack = [keras.Input((layers[0].neurons,), **f64)]
     for l, sp in enumerate(layers[1:], start=1):
         stack.append(keras.layers.Dense(sp.neurons, use_bias=not sp.batchnorm,
@@ -117,8 +123,9 @@ def keras_twin(layers, params, bn_state=None, lamda=0.0, m=None, regularizer=Exa
 
 # %% ../nbs/20_frameworks.ipynb #e3835137
 def keras_variables(kmodel, layers):
-    """{our parameter name: (Keras variable, transposed?)}: W{l} is the kernel transposed,
-    b{l}, gamma{l}, beta{l} are flat (n_l,) vectors in Keras and (n_l, 1) columns here."""
+    """{our parameter name: (Keras variable, transposed?)}: W{l} is the kernel
+    transposed, b{l}, gamma{l}, beta{l} are flat (n_l,) vectors in Keras and (n_l, 1)
+    columns here."""
     out = {}
     for l, sp in enumerate(layers[1:], start=1):
         dense = kmodel.get_layer(f"dense{l}")
@@ -131,7 +138,8 @@ def keras_variables(kmodel, layers):
     return out
 
 def from_keras(value, transposed):
-    "A Keras array in our layout: kernel (n_{l-1}, n_l) -> W (n_l, n_{l-1}); (n,) -> (n, 1)."
+    """A Keras array in our layout: kernel (n_{l-1}, n_l)
+    -> W (n_l, n_{l-1}); (n,) -> (n, 1)."""
     value = np.asarray(value)
     return value.T.copy() if transposed else value.reshape(-1, 1)
 
@@ -159,7 +167,8 @@ def keras_bn_state(kmodel, layers):
             for ours, theirs in names}
 
 def set_keras_masks(kmodel, layers, masks):
-    "Give every FixedDropout layer our boolean mask masks[l] (n_l, m), transposed and scaled."
+    """Give every FixedDropout layer our boolean mask
+    masks[l] (n_l, m), transposed and scaled."""
     tf, _ = load_tensorflow()
     for l, sp in enumerate(layers[1:], start=1):
         if sp.keep_prob < 1:
@@ -168,14 +177,16 @@ def set_keras_masks(kmodel, layers, masks):
 
 # %% ../nbs/20_frameworks.ipynb #3c367770
 def keras_logits(kmodel, layers):
-    """The twin up to the output logits Z_L: a functional keras.Model from the twin's input to
-    the input of its output activation, sharing the twin's layers and variables."""
+    """The twin up to the output logits Z_L: a functional keras.Model from the twin's
+    input to the input of its output activation, sharing the twin's layers and
+    variables."""
     _, keras = load_tensorflow()
     return keras.Model(kmodel.inputs, kmodel.get_layer(f"act{len(layers) - 1}").input)
 
 def keras_loss(y, z, activation):
-    """Our cost J (without L2) from Keras losses on the logits z; y, z are (m, n_L). BCE and MSE
-    average over the n_L units in Keras and sum in this book, hence the factor n_L."""
+    """Our cost J (without L2) from Keras losses on the logits z; y, z are (m, n_L). BCE
+    and MSE average over the n_L units in Keras and sum in this book, hence the
+    factor n_L."""
     _, keras = load_tensorflow()
     n_out = z.shape[-1]
     if activation == "softmax":
@@ -186,9 +197,10 @@ def keras_loss(y, z, activation):
     return n_out * keras.losses.MeanSquaredError()(y, a)
 
 def keras_tape(kmodel, layers, X, Y, masks=None, loss=keras_loss):
-    """One training-mode forward/backward pass of the twin on our (n_0, m) X and (n_L, m) Y.
-    Returns (cost tensor, {name: (variable, transposed, gradient in Keras layout)}).
-    Like every Keras training call, it also updates the BatchNorm moving statistics."""
+    """One training-mode forward/backward pass of the twin on our (n_0, m) X and (n_L,
+    m) Y. Returns (cost tensor, {name: (variable, transposed, gradient in Keras
+    layout)}). Like every Keras training call, it also updates the BatchNorm moving
+    statistics."""
     tf, _ = load_tensorflow()
     if masks is not None: set_keras_masks(kmodel, layers, masks)
     variables, logits = keras_variables(kmodel, layers), keras_logits(kmodel, layers)
@@ -205,17 +217,32 @@ def keras_cost_and_grads(kmodel, layers, X, Y, masks=None, loss=keras_loss):
     return float(cost), {"d" + name: from_keras(g, tr) for name, (v, tr, g) in out.items()}
 
 # %% ../nbs/20_frameworks.ipynb #eb67d401
-def our_train_step(layers, X, Y, params, lamda=0.0, bn_state=None, masks=None, update=None):
-    """Our side: chapter 7's train_step with the fixed dropout `masks`, L2 as chapter 12's
-    l2_regularizer when lamda > 0, and the model's BatchNorm defaults. With bn_state given the
-    running statistics are updated; update(params, grads) (an optimizer's step) changes params,
-    update=None nothing. Returns (J, grads), J with the L2 term."""
+def our_train_step(
+    layers, X, Y, params, lamda=0.0, bn_state=None, masks=None, update=None
+):
+    """Our side: chapter 7's train_step with the fixed dropout `masks`, L2 as chapter
+    12's l2_regularizer when lamda > 0, and the model's BatchNorm defaults. With
+    bn_state given the running statistics are updated; update(params, grads) (an
+    optimizer's step) changes params, update=None nothing. Returns (J, grads), J with
+    the L2 term."""
     regularizers = [l2_regularizer(lamda)] if lamda else []
-    return train_step(X, Y, params, layers, update or (lambda p, g: None), bn_state, None,
-                      regularizers, masks=masks, bn_momentum=BN_MOMENTUM, bn_eps=BN_EPS)
+    return train_step(
+        X,
+        Y,
+        params,
+        layers,
+        update or (lambda p, g: None),
+        bn_state,
+        None,
+        regularizers,
+        masks=masks,
+        bn_momentum=BN_MOMENTUM,
+        bn_eps=BN_EPS,
+    )
 
 def rel(ours, theirs):
-    "||ours - theirs|| / ||theirs|| (Frobenius); the absolute difference if theirs is 0."
+    """||ours - theirs|| / ||theirs|| (Frobenius); the
+    absolute difference if theirs is 0."""
     ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
     if ours.shape != theirs.shape:
         raise ValueError(f"shapes differ: ours {ours.shape}, theirs {theirs.shape}; "
@@ -226,12 +253,15 @@ def rel(ours, theirs):
 def compare(ours, theirs):
     "{name: rel(ours[name], theirs[name])}; the two dicts must have the same keys."
     if set(ours) != set(theirs):
-        raise KeyError(f"different parameters: only ours {sorted(set(ours) - set(theirs))}, "
-                       f"only theirs {sorted(set(theirs) - set(ours))}")
+        raise KeyError(
+            f"different parameters: only ours {sorted(set(ours) - set(theirs))}, "
+            f"only theirs {sorted(set(theirs) - set(ours))}"
+        )
     return {k: rel(ours[k], theirs[k]) for k in sorted(ours)}
 
 def rel_all(ours, theirs):
-    "rel over all parameters of a network at once, as one long vector (same keys required)."
+    """rel over all parameters of a network at once, as
+    one long vector (same keys required)."""
     keys = sorted(compare(ours, theirs))
     flat = lambda d: np.concatenate([d[k].ravel() for k in keys])
     return rel(flat(ours), flat(theirs))
@@ -246,7 +276,8 @@ HIDDEN = ("ReLu", "sigmoid", "tanh", "Linear")
 OUTPUTS = ("softmax", "sigmoid", "Linear", "ReLu", "tanh")
 
 def random_targets(activation, n_out, m, rng):
-    "Targets (n_out, m) that suit the output: one-hot, 0/1, real, non-negative or in (-1, 1)."
+    """Targets (n_out, m) that suit the output: one-hot,
+    0/1, real, non-negative or in (-1, 1)."""
     if activation == "softmax": return np.eye(n_out)[:, rng.integers(0, n_out, m)]
     if activation == "sigmoid": return (rng.random((n_out, m)) < 0.5).astype(np.float64)
     if activation == "ReLu": return np.abs(rng.standard_normal((n_out, m)))
@@ -254,16 +285,30 @@ def random_targets(activation, n_out, m, rng):
     return rng.standard_normal((n_out, m))
 
 def random_case(seed, n_batches=10):
-    "A random architecture, our model for it, and n_batches + 1 mini-batches (X, Y, masks)."
-    rng, k = np.random.default_rng(seed), len(OUTPUTS)   # 2k seeds: every output x BN x L2
-    out, use_bn, use_l2 = OUTPUTS[seed % k], (seed // k) % 2 == 1, (seed // (2 * k)) % 2 == 1
+    """A random architecture, our model for it, and
+    n_batches + 1 mini-batches (X, Y, masks)."""
+    # 2k seeds: every output x BN x L2
+    rng, k = np.random.default_rng(seed), len(OUTPUTS)
+    out, use_bn, use_l2 = (
+        OUTPUTS[seed % k],
+        (seed // k) % 2 == 1,
+        (seed // (2 * k)) % 2 == 1,
+    )
     construct = [(int(rng.integers(2, 9)), False, "ReLu", 1)]
     for _ in range(int(rng.integers(1, 4))):
-        construct.append((int(rng.integers(2, 13)), bool(use_bn and rng.random() < 0.75),
-                          str(rng.choice(HIDDEN)), float(rng.choice([1.0, 0.8, 0.5]))))
-    if use_bn and not any(c[1] for c in construct):   # "with BatchNorm": at least one layer
+        construct.append(
+            (
+                int(rng.integers(2, 13)),
+                bool(use_bn and rng.random() < 0.75),
+                str(rng.choice(HIDDEN)),
+                float(rng.choice([1.0, 0.8, 0.5])),
+            )
+        )
+    # "with BatchNorm": at least one layer
+    if use_bn and not any(c[1] for c in construct):
         construct[1] = (construct[1][0], True) + construct[1][2:]
-    for l in range(1, len(construct) - 1):   # no cancelled shifts (see "exactly zero" below)
+    # no cancelled shifts (see "exactly zero" below)
+    for l in range(1, len(construct) - 1):
         if construct[l][2] == "Linear" and construct[l + 1][1]:
             construct[l] = construct[l][:2] + ("tanh",) + construct[l][3:]
     n_out = int(rng.integers(2, 6)) if out == "softmax" else int(rng.integers(1, 4))
@@ -272,13 +317,30 @@ def random_case(seed, n_batches=10):
     lamda = float(rng.uniform(0.1, 2.0)) if use_l2 else 0.0
     model = Multilayerperceptron(layer_construct=construct, Regularization=use_l2,
                                  lamda=lamda if use_l2 else 0.001, lr=0.01, seed=seed)
-    batches = [(rng.standard_normal((construct[0][0], m)), random_targets(out, n_out, m, rng),
-                draw_masks(model.layers, m, rng)) for _ in range(n_batches + 1)]
-    return SimpleNamespace(seed=seed, construct=construct, model=model, layers=model.layers,
-                           m=m, lamda=lamda, batches=batches, bn=use_bn, l2=use_l2, out=out)
+    batches = [
+        (
+            rng.standard_normal((construct[0][0], m)),
+            random_targets(out, n_out, m, rng),
+            draw_masks(model.layers, m, rng),
+        )
+        for _ in range(n_batches + 1)
+    ]
+    return SimpleNamespace(
+        seed=seed,
+        construct=construct,
+        model=model,
+        layers=model.layers,
+        m=m,
+        lamda=lamda,
+        batches=batches,
+        bn=use_bn,
+        l2=use_l2,
+        out=out,
+    )
 
 def describe(case):
-    "One-line summary of an architecture: '5 > 8bn tanh p0.8 > 3 softmax' (p = keep_prob)."
+    """One-line summary of an architecture: '5 > 8bn
+    tanh p0.8 > 3 softmax' (p = keep_prob)."""
     parts = [str(case.construct[0][0])]
     for n, bn, act, keep in case.construct[1:]:
         parts.append(f"{n}{'bn' if bn else ''} {act}" + (f" p{keep:g}" if keep < 1 else ""))
@@ -286,8 +348,8 @@ def describe(case):
 
 # %% ../nbs/20_frameworks.ipynb #553bfbc2
 def keras_gradient_check(case):
-    """(rel of the cost, {gradient name: rel}) between our model and its Keras twin on the
-    case's first mini-batch, training mode, the case's dropout masks and L2."""
+    """(rel of the cost, {gradient name: rel}) between our model and its Keras twin on
+    the case's first mini-batch, training mode, the case's dropout masks and L2."""
     X, Y, masks = case.batches[0]
     cost = case.model.cost(X, Y, training=True, masks=masks)
     grads = case.model.gradients(X, Y, masks=masks)
@@ -299,33 +361,35 @@ def keras_gradient_check(case):
 KERAS_EPS = 1e-8   # Keras's epsilon_K in these comparisons (the Keras default is 1e-7)
 
 def keras_optimizer(opt, exact_betas=True):
-    """The Keras optimizer matching our `opt` (mlp.optim.Adam or SGD); Adam's betas are given
-    as float64 tensors when exact_betas is True."""
+    """The Keras optimizer matching our `opt` (mlp.optim.Adam or SGD); Adam's betas are
+    given as float64 tensors when exact_betas is True."""
     tf, keras = load_tensorflow()
     if isinstance(opt, Adam):
         b1, b2 = opt.beta1, opt.beta2
-        if exact_betas: b1, b2 = tf.constant(b1, tf.float64), tf.constant(b2, tf.float64)
+        if exact_betas:
+            b1, b2 = tf.constant(b1, tf.float64), tf.constant(b2, tf.float64)
         return keras.optimizers.Adam(learning_rate=opt.lr, beta_1=b1, beta_2=b2,
                                      epsilon=KERAS_EPS)
     return keras.optimizers.SGD(learning_rate=opt.lr)
 
 def fresh_adam(case):
-    "A new Adam with the hyperparameters of the case's model (its own optimizer stays as is)."
+    """A new Adam with the hyperparameters of the case's
+    model (its own optimizer stays as is)."""
     o = case.model.optimizer
     return Adam(o.lr, beta1=o.beta1, beta2=o.beta2, epsilon=o.epsilon)
 
 def train_with_keras(case, opt, steps, reconcile=True, exact_betas=True):
-    """Train copies of the case's parameters with our `opt` and the twin with the matching
-    Keras optimizer, on the same mini-batches and dropout masks. Returns (relative parameter
-    difference after each step, our params, our bn_state, twin). reconcile=True sets
-    opt.epsilon = eps_K / sqrt(1 - b2^t) before step t."""
+    """Train copies of the case's parameters with our `opt` and the twin with the
+    matching Keras optimizer, on the same mini-batches and dropout masks. Returns
+    (relative parameter difference after each step, our params, our bn_state, twin).
+    reconcile=True sets opt.epsilon = eps_K / sqrt(1 - b2^t) before step t."""
     params = copy.deepcopy(case.model.parameters)
     bn_state = copy.deepcopy(case.model.bn_state)
     kmodel = keras_twin(case.layers, params, bn_state, case.lamda, case.m)
     kopt, history = keras_optimizer(opt, exact_betas), []
     for t, (X, Y, masks) in enumerate(case.batches[:steps], start=1):
         if isinstance(opt, Adam):
-            opt.epsilon = KERAS_EPS / np.sqrt(1 - opt.beta2 ** t) if reconcile else KERAS_EPS
+            opt.epsilon = KERAS_EPS / np.sqrt(1 - opt.beta2**t) if reconcile else KERAS_EPS
         our_train_step(case.layers, X, Y, params, case.lamda, bn_state, masks, update=opt.step)
         _, out = keras_tape(kmodel, case.layers, X, Y, masks)
         kopt.apply_gradients([(g, v) for v, tr, g in out.values()])
@@ -334,25 +398,30 @@ def train_with_keras(case, opt, steps, reconcile=True, exact_betas=True):
 
 # %% ../nbs/20_frameworks.ipynb #60c785e2
 def optimizer_checks(case, train_with=train_with_keras, steps=10):
-    """Relative parameter differences after 1 and `steps` Adam steps and `steps` SGD steps
-    against a framework (train_with_keras, or train_with_torch below): {'adam1', 'adam10',
-    'sgd10'} for steps=10; and the states after the Adam steps (params, bn_state, twin), for the
-    inference checks."""
+    """Relative parameter differences after 1 and `steps` Adam steps and `steps` SGD
+    steps against a framework (train_with_keras, or train_with_torch below):
+    {'adam1', 'adam10', 'sgd10'} for steps=10; and the states after the Adam steps
+    (params, bn_state, twin), for the inference checks."""
     adam1 = train_with(case, fresh_adam(case), 1)[0][-1]
     h, params, bn_state, twin = train_with(case, fresh_adam(case), steps)
     sgd = train_with(case, SGD(0.1), steps)[0][-1]
-    return {"adam1": adam1, f"adam{steps}": h[-1], f"sgd{steps}": sgd}, (params, bn_state, twin)
+    return {"adam1": adam1, f"adam{steps}": h[-1], f"sgd{steps}": sgd}, (
+        params,
+        bn_state,
+        twin,
+    )
 
 # %% ../nbs/20_frameworks.ipynb #5d7757b4
 def inference_inputs(case, params, bn_state, n=7):
-    """n fresh examples X (n_0, n), the same for every framework, and our trained network's
-    inference output on them (running statistics, no dropout): (X, A_L)."""
+    """n fresh examples X (n_0, n), the same for every framework, and our trained
+    network's inference output on them (running statistics, no dropout): (X, A_L)."""
     X = np.random.default_rng(100 + case.seed).standard_normal((case.layers[0].neurons, n))
     return X, forward(X, params, case.layers, False, state=bn_state, bn_eps=BN_EPS)[0]
 
 def keras_inference_check(case, params, bn_state, kmodel):
-    """(rel of all running statistics, or None without BatchNorm; rel of the inference outputs
-    on fresh examples) between our trained network and its trained Keras twin."""
+    """(rel of all running statistics, or None without BatchNorm; rel of the inference
+    outputs on fresh examples) between our trained network and its trained Keras
+    twin."""
     tf, _ = load_tensorflow()
     stats = rel_all(bn_state, keras_bn_state(kmodel, case.layers)) if case.bn else None
     X_new, A_ours = inference_inputs(case, params, bn_state)
@@ -360,26 +429,35 @@ def keras_inference_check(case, params, bn_state, kmodel):
 
 # %% ../nbs/20_frameworks.ipynb #dd68ba20
 def fit_with_keras(model, X, Y):
-    """Run model.fit(X, Y) and replay it on a Keras twin; returns (twin, Keras epoch losses:
-    the mean loss over each epoch's mini-batches without the L2 term, as fit records it)."""
+    """Run model.fit(X, Y) and replay it on a Keras twin; returns (twin, Keras epoch
+    losses: the mean loss over each epoch's mini-batches without the L2 term, as fit
+    records it)."""
     if any(sp.keep_prob < 1 for sp in model.layers):
         raise ValueError("dropout masks are drawn inside fit: use keep_prob=1 on every layer")
     lamda = model.lamda if model.Regularization else 0.0
-    kmodel = keras_twin(model.layers, model.parameters, model.bn_state,
-                        bn_kwargs=dict(momentum=model.bn_momentum, epsilon=model.bn_epsilon))
+    kmodel = keras_twin(
+        model.layers,
+        model.parameters,
+        model.bn_state,
+        bn_kwargs=dict(momentum=model.bn_momentum, epsilon=model.bn_epsilon),
+    )
     kopt, adam = keras_optimizer(model.optimizer), isinstance(model.optimizer, Adam)
-    rng, m, t = copy.deepcopy(model.rng), X.shape[1], 0      # the generator fit will use
+    # the generator fit will use
+    rng, m, t = copy.deepcopy(model.rng), X.shape[1], 0
     has_bn, costs = any(sp.batchnorm for sp in model.layers), []
     for epoch in range(model.epoch):
         total = 0.0
         for idx in minibatches(m, model.minibatch_size, rng, merge_single=has_bn):
             t += 1
-            set_keras_l2(kmodel, model.layers, lamda, len(idx))   # L2 of this mini-batch
+            # L2 of this mini-batch
+            set_keras_l2(kmodel, model.layers, lamda, len(idx))
             if adam: kopt.epsilon = model.epsilon * np.sqrt(1 - model.beta2 ** t)
             cost, out = keras_tape(kmodel, model.layers, X[:, idx], Y[:, idx])
-            penalty = sum(float(p) for p in kmodel.losses)   # the L2 term, before the update
+            # the L2 term, before the update
+            penalty = sum(float(p) for p in kmodel.losses)
             kopt.apply_gradients([(g, v) for v, tr, g in out.values()])
-            total += (float(cost) - penalty) * len(idx)      # fit records the loss without L2
+            # fit records the loss without L2
+            total += (float(cost) - penalty) * len(idx)
         costs.append(total / m)
     model.fit(X, Y)
     return kmodel, costs
@@ -387,8 +465,9 @@ def fit_with_keras(model, X, Y):
 # %% ../nbs/20_frameworks.ipynb #222d837d
 @functools.cache
 def fixed_dropout_module():
-    """The torch.nn.Module class `TorchFixedDropout(keep_prob)`: inverted dropout with a mask
-    (m, n) of 0 or 1/keep_prob set from outside; identity in eval mode. Made on first use."""
+    """The torch.nn.Module class `TorchFixedDropout(keep_prob)`: inverted dropout with a
+    mask (m, n) of 0 or 1/keep_prob set from outside; identity in eval mode. Made on
+    first use."""
     torch = load_torch()
     class TorchFixedDropout(torch.nn.Module):
         def __init__(self, keep_prob):
@@ -401,19 +480,23 @@ def fixed_dropout_module():
 def torch_activation(name):
     "The torch.nn module for one of our hidden activations."
     nn = load_torch().nn
-    return {"ReLu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "Linear": nn.Identity}[name]()
+    return {"ReLu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "Linear": nn.Identity}[
+        name
+    ]()
 
 def torch_twin(layers, params, bn_state=None):
-    """nn.Sequential equal to our network up to the output LOGITS Z_L (PyTorch losses take
-    logits), our parameters copied in; BatchNorm1d gets momentum = 1 - BN_MOMENTUM."""
+    """nn.Sequential equal to our network up to the output LOGITS Z_L (PyTorch losses
+    take logits), our parameters copied in; BatchNorm1d gets momentum = 1 -
+    BN_MOMENTUM."""
     torch = load_torch()
     f64, mods = torch.float64, []
     for l, sp in enumerate(layers[1:], start=1):
         n_in = layers[l - 1].neurons
         mods.append(torch.nn.Linear(n_in, sp.neurons, bias=not sp.batchnorm, dtype=f64))
         if sp.batchnorm:
-            mods.append(torch.nn.BatchNorm1d(sp.neurons, eps=BN_EPS, momentum=1 - BN_MOMENTUM,
-                                             dtype=f64))
+            mods.append(
+                torch.nn.BatchNorm1d(sp.neurons, eps=BN_EPS, momentum=1 - BN_MOMENTUM, dtype=f64)
+            )
         if l < len(layers) - 1:
             mods.append(torch_activation(sp.activation))
             if sp.keep_prob < 1: mods.append(fixed_dropout_module()(sp.keep_prob))
@@ -443,17 +526,20 @@ def torch_batchnorms(tmodel, layers):
     return {l: ms[1] for l, ms in mods.items() if layers[l].batchnorm}
 
 def torch_parameters(tmodel, layers):
-    """{our name: torch Parameter}; weight (n_l, n_{l-1}) is W itself, the vectors (n_l,) are
-    our columns flattened."""
+    """{our name: torch Parameter}; weight (n_l, n_{l-1}) is W itself, the vectors
+    (n_l,) are our columns flattened."""
     out = {}
     for l, ms in torch_layer_modules(tmodel, layers).items():
         out[f"W{l}"] = ms[0].weight
-        if layers[l].batchnorm: out[f"gamma{l}"], out[f"beta{l}"] = ms[1].weight, ms[1].bias
-        else: out[f"b{l}"] = ms[0].bias
+        if layers[l].batchnorm:
+            out[f"gamma{l}"], out[f"beta{l}"] = ms[1].weight, ms[1].bias
+        else:
+            out[f"b{l}"] = ms[0].bias
     return out
 
 def set_torch_masks(tmodel, layers, masks):
-    "Give every TorchFixedDropout our boolean mask masks[l] (n_l, m), transposed and scaled."
+    """Give every TorchFixedDropout our boolean mask
+    masks[l] (n_l, m), transposed and scaled."""
     torch = load_torch()
     for l, ms in torch_layer_modules(tmodel, layers).items():
         if isinstance(ms[-1], fixed_dropout_module()):
@@ -462,15 +548,18 @@ def set_torch_masks(tmodel, layers, masks):
 
 # %% ../nbs/20_frameworks.ipynb #873fc3a7
 def torch_loss(z, y, activation):
-    "Our J (no L2) from PyTorch losses on logits z (m, n_L); BCE and MSE average over units."
+    """Our J (no L2) from PyTorch losses on logits z (m,
+    n_L); BCE and MSE average over units."""
     torch = load_torch()
     n_out = z.shape[1]
-    if activation == "softmax": return torch.nn.CrossEntropyLoss()(z, y)   # y: probabilities
+    # y: probabilities
+    if activation == "softmax": return torch.nn.CrossEntropyLoss()(z, y)
     if activation == "sigmoid": return n_out * torch.nn.BCEWithLogitsLoss()(z, y)
     return n_out * torch.nn.MSELoss()(torch_activation(activation)(z), y)
 
 def torch_backward(tmodel, layers, X, Y, masks=None, lamda=0.0):
-    "One training-mode pass; fills p.grad. L2 is added to the loss when lamda > 0. Returns J."
+    """One training-mode pass; fills p.grad. L2 is added
+    to the loss when lamda > 0. Returns J."""
     torch = load_torch()
     tmodel.train(); tmodel.zero_grad()
     if masks is not None: set_torch_masks(tmodel, layers, masks)
@@ -483,7 +572,8 @@ def torch_backward(tmodel, layers, X, Y, masks=None, lamda=0.0):
     return cost.item()
 
 def torch_to_ours(t):
-    "A torch tensor in our layout: matrices as they are, vectors (n,) as columns (n, 1)."
+    """A torch tensor in our layout: matrices as they
+    are, vectors (n,) as columns (n, 1)."""
     a = t.detach().numpy().copy()
     return a.reshape(-1, 1) if a.ndim == 1 else a
 
@@ -496,7 +586,8 @@ def torch_values(tmodel, layers, grad=False):
 
 # %% ../nbs/20_frameworks.ipynb #c3bf4556
 def torch_gradient_check(case):
-    "Cost and gradient relative differences against PyTorch on the case's first mini-batch."
+    """Cost and gradient relative differences against
+    PyTorch on the case's first mini-batch."""
     X, Y, masks = case.batches[0]
     cost = case.model.cost(X, Y, training=True, masks=masks)
     grads = case.model.gradients(X, Y, masks=masks)
@@ -506,12 +597,14 @@ def torch_gradient_check(case):
 
 # %% ../nbs/20_frameworks.ipynb #f95c5c48
 def torch_optimizer(opt, tmodel, layers, lamda, m):
-    """The torch.optim optimizer matching our `opt`; L2 as weight_decay = lamda / m on the
-    weights only (a parameter group of its own)."""
+    """The torch.optim optimizer matching our `opt`; L2 as weight_decay = lamda / m on
+    the weights only (a parameter group of its own)."""
     torch = load_torch()
     ps = torch_parameters(tmodel, layers)
-    groups = [{"params": [p for k, p in ps.items() if k[0] == "W"], "weight_decay": lamda / m},
-              {"params": [p for k, p in ps.items() if k[0] != "W"], "weight_decay": 0.0}]
+    groups = [
+        {"params": [p for k, p in ps.items() if k[0] == "W"], "weight_decay": lamda / m},
+        {"params": [p for k, p in ps.items() if k[0] != "W"], "weight_decay": 0.0},
+    ]
     if isinstance(opt, Adam):
         return torch.optim.Adam(groups, lr=opt.lr, betas=(opt.beta1, opt.beta2),
                                 eps=opt.epsilon, foreach=False)
@@ -525,16 +618,17 @@ def train_with_torch(case, opt, steps):
     topt, history = torch_optimizer(opt, tmodel, case.layers, case.lamda, case.m), []
     for X, Y, masks in case.batches[:steps]:
         our_train_step(case.layers, X, Y, params, case.lamda, bn_state, masks, update=opt.step)
-        torch_backward(tmodel, case.layers, X, Y, masks)   # L2 comes from weight_decay here
+        # L2 comes from weight_decay here
+        torch_backward(tmodel, case.layers, X, Y, masks)
         topt.step()
         history.append(rel_all(params, torch_values(tmodel, case.layers)))
     return history, params, bn_state, tmodel
 
 # %% ../nbs/20_frameworks.ipynb #54f724f0
 def ours_from_torch_variance(var_torch, m, steps, bn_momentum=BN_MOMENTUM):
-    """Our running variance from PyTorch's, both started from 1 and updated by `steps` batches of
-    m examples: PyTorch feeds in m/(m-1) s^2 where we feed s^2; bn_momentum**steps is what is
-    left of the start value on both sides."""
+    """Our running variance from PyTorch's, both started from 1 and updated by `steps`
+    batches of m examples: PyTorch feeds in m/(m-1) s^2 where we feed s^2;
+    bn_momentum**steps is what is left of the start value on both sides."""
     decay = bn_momentum ** steps
     return decay + (m - 1) / m * (var_torch - decay)
 
@@ -544,11 +638,14 @@ def torch_bn_state(tmodel, layers, m):
     for l, bn in torch_batchnorms(tmodel, layers).items():
         steps = int(bn.num_batches_tracked)   # training passes, counted by PyTorch
         out[f"running_mean{l}"] = torch_to_ours(bn.running_mean)
-        out[f"running_var{l}"] = ours_from_torch_variance(torch_to_ours(bn.running_var), m, steps)
+        out[f"running_var{l}"] = ours_from_torch_variance(
+            torch_to_ours(bn.running_var), m, steps
+        )
     return out
 
 def torch_predict(tmodel, activation, X):
-    "The twin in eval() mode on our X (n_0, n), output function applied: (n_L, n), our layout."
+    """The twin in eval() mode on our X (n_0, n), output
+    function applied: (n_L, n), our layout."""
     torch = load_torch()
     tmodel.eval()
     with torch.no_grad():
@@ -557,10 +654,10 @@ def torch_predict(tmodel, activation, X):
     return a.numpy().T
 
 def torch_inference_check(case, params, bn_state, tmodel):
-    """Relative differences between our trained network and its trained PyTorch twin: running
-    statistics ('stats', variance converted), PyTorch's own eval() outputs ('raw', its unbiased
-    variance), eval() outputs with our running variance loaded ('infer'); 'stats' and 'raw' are
-    None without BatchNorm."""
+    """Relative differences between our trained network and its trained PyTorch twin:
+    running statistics ('stats', variance converted), PyTorch's own eval() outputs
+    ('raw', its unbiased variance), eval() outputs with our running variance loaded
+    ('infer'); 'stats' and 'raw' are None without BatchNorm."""
     torch = load_torch()
     X_new, A_ours = inference_inputs(case, params, bn_state)
     out = {"stats": None, "raw": None}

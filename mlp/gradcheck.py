@@ -8,30 +8,40 @@ import numpy as np
 
 # %% ../nbs/06_gradient_checking.ipynb #06c005
 def relative_error(g, g_num):
-    """||g - g_num|| / (||g|| + ||g_num||) over all entries (Frobenius norms); 0.0 when both are 0.
+    """||g - g_num|| / (||g|| + ||g_num||) over all entries (Frobenius norms); 0.0 when
+    both are 0.
 
-    g, g_num: arrays of one shape (analytic and numerical gradient). Returns a Python float
-    in [0, 1]: scale-free, so one tolerance serves weights of any size."""
+    g, g_num: arrays of one shape (analytic and numerical gradient). Returns a Python
+    float in [0, 1]: scale-free, so one tolerance serves weights of any size."""
     g, g_num = np.asarray(g, dtype=np.float64), np.asarray(g_num, dtype=np.float64)
     if g.shape != g_num.shape:
-        raise ValueError(f"expected two gradients of one shape, got {g.shape} and {g_num.shape}; "
-                         "compare a parameter's gradient with the numerical gradient of the same one")
+        raise ValueError(
+            f"expected two gradients of one shape, got {g.shape} and {g_num.shape}; "
+            "compare a parameter's gradient with the numerical gradient of the same one"
+        )
     den = np.linalg.norm(g) + np.linalg.norm(g_num)
     return 0.0 if den == 0 else float(np.linalg.norm(g - g_num) / den)
 
 # %% ../nbs/06_gradient_checking.ipynb #06c006
 def _require_float64(params):
-    "TypeError unless every array of `params` is float64: float32 rounding (~1e-7) swamps a 1e-7 check."
+    """TypeError unless every array of `params` is float64:
+    float32 rounding (~1e-7) swamps a 1e-7 check."""
     bad = {k: str(getattr(P, 'dtype', type(P).__name__)) for k, P in params.items()
            if getattr(P, 'dtype', None) != np.float64}
-    if bad: raise TypeError(f"gradient checks need float64 parameters, got {bad}; build the model in float64 to check it")
+    if bad:
+        raise TypeError(
+            f"gradient checks need float64 parameters, got {bad}; build the model in"
+            " float64 to check it"
+        )
 
 def numerical_gradients(cost_fn, params, eps=1e-6):
-    """Central-difference gradient (J(p + eps) - J(p - eps)) / (2 eps) of every entry of every
-    array in `params` (dict name -> float64 array, perturbed IN PLACE and restored exactly).
+    """Central-difference gradient (J(p + eps) - J(p - eps)) / (2 eps) of every entry of
+    every array in `params` (dict name -> float64 array, perturbed IN PLACE and
+    restored exactly).
 
-    cost_fn(): no arguments, returns the cost computed from the current (perturbed) params.
-    Returns {'d' + name: array of the shape of params[name]}. Costs 2 calls per entry."""
+    cost_fn(): no arguments, returns the cost computed from the current (perturbed)
+    params. Returns {'d' + name: array of the shape of params[name]}. Costs 2 calls per
+    entry."""
     _require_float64(params)
     grads = {}
     for name, P in params.items():
@@ -42,21 +52,25 @@ def numerical_gradients(cost_fn, params, eps=1e-6):
                 P[idx] = old + eps; plus = cost_fn()
                 P[idx] = old - eps; minus = cost_fn()
             finally:
-                P[idx] = old  # the very same float: old + eps - eps need not round back to old
+                # the very same float: old + eps - eps need not round back to old
+                P[idx] = old
             G[idx] = (plus - minus) / (2 * eps)
         grads['d' + name] = G
     return grads
 
 # %% ../nbs/06_gradient_checking.ipynb #06c007
 def check_gradients(cost_fn, params, grads, eps=1e-6, tol=1e-7):
-    """Compare analytic `grads` ({'dW1': ..., ...}) with central differences of `cost_fn` over
-    every parameter in `params` (float64 only). Returns {name: relative error} (keys as in
-    params, e.g. 'W1'); raises AssertionError naming every parameter whose error is above `tol`."""
+    """Compare analytic `grads` ({'dW1': ..., ...}) with central differences of
+    `cost_fn` over every parameter in `params` (float64 only). Returns {name:
+    relative error} (keys as in params, e.g. 'W1'); raises AssertionError naming
+    every parameter whose error is above `tol`."""
     _require_float64(params)
     missing = [f'd{k}' for k in params if f'd{k}' not in grads]
     if missing:
-        raise ValueError(f"expected an analytic gradient for every parameter, missing {missing}; "
-                         f"grads has {sorted(grads)}")
+        raise ValueError(
+            f"expected an analytic gradient for every parameter, missing {missing}; "
+            f"grads has {sorted(grads)}"
+        )
     num = numerical_gradients(cost_fn, params, eps)
     errors = {k: relative_error(grads[f'd{k}'], num[f'd{k}']) for k in params}
     bad = {k: e for k, e in errors.items() if not e <= tol}  # `not <=` also catches nan

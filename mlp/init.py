@@ -9,7 +9,8 @@ from .activations import canonical_activation
 
 # %% ../nbs/02_initialization.ipynb #08b259b0
 def _normal(n_out, n_in, variance, rng, dtype):
-    "(n_out, n_in) draws of N(0, variance) in float64, then cast: one seed, one W in any dtype."
+    """(n_out, n_in) draws of N(0, variance) in float64,
+    then cast: one seed, one W in any dtype."""
     return (rng.standard_normal((int(n_out), int(n_in))) * np.sqrt(variance)).astype(dtype)
 
 def he_normal(n_out, n_in, rng, dtype=np.float64):
@@ -24,7 +25,7 @@ def glorot_normal(n_out, n_in, rng, dtype=np.float64):
 
 # %% ../nbs/02_initialization.ipynb #826e9f95
 def init_weights(n_out, n_in, activation, rng, dtype=np.float64):
-    """W (n_out, n_in) for a layer whose OWN activation is `activation`: He for 'ReLu', Glorot
-    otherwise (the own-activation rule of the derivation above)."""
+    """W (n_out, n_in) for a layer whose OWN activation is `activation`: He for 'ReLu',
+    Glorot otherwise (the own-activation rule of the derivation above)."""
     init = he_normal if canonical_activation(activation) == 'ReLu' else glorot_normal
     return init(n_out, n_in, rng, dtype)

@@ -22,10 +22,12 @@ def dense_forward(A_prev, W, b=None):
 # %% ../nbs/03_dense_layer.ipynb #cc73c244
 class Param(NamedTuple):
     "What one hyperparameter may be: its kind, its range or options, and what it means."
-    kind: str                  # 'int', 'real', 'bool' or 'option' (a string from `options`)
+    # 'int', 'real', 'bool' or 'option' (a string from `options`)
+    kind: str
     low: float | None = None   # bounds of an 'int' or 'real'; None is unbounded
     high: float | None = None
-    closed: str = 'both'       # which bounds are allowed: 'both', 'left', 'right', 'neither'
+    # which bounds are allowed: 'both', 'left', 'right', 'neither'
+    closed: str = 'both'
     meaning: str = ''
     options: tuple = ()        # the strings an 'option' may be (any capitalisation)
     none_ok: bool = False      # None is allowed too (e.g. seed=None)
@@ -33,35 +35,75 @@ class Param(NamedTuple):
 # %% ../nbs/03_dense_layer.ipynb #888ac858
 _unit = dict(low=0, high=1, closed='left')      # [0, 1): a decay rate
 PARAMS = {
-    'epoch':          Param('int', 1, meaning='passes over the training set'),
+    'epoch': Param('int', 1, meaning='passes over the training set'),
     'minibatch_size': Param('int', 1, meaning='examples per gradient step'),
-    'lr':             Param('real', 0, closed='neither', meaning='learning rate, typically 1e-4 to 1e-1'),
-    'lamda':          Param('real', 0, meaning='L2 strength; 0 switches it off'),
-    'beta1':          Param('real', **_unit, meaning="Adam's first-moment decay, typically 0.9"),
-    'beta2':          Param('real', **_unit, meaning="Adam's second-moment decay, typically 0.999"),
-    'momentum':       Param('real', **_unit, meaning="momentum's coefficient beta_1, typically 0.9"),
-    'rho':            Param('real', **_unit, meaning="RMSProp's decay rate beta_2, typically 0.9"),
-    'beta':           Param('real', **_unit, meaning='decay of the moving average, typically 0.9'),
-    'epsilon':        Param('real', 0, closed='neither', meaning='keeps the division finite, typically 1e-8'),
-    'weight_decay':   Param('real', 0, meaning="AdamW's decoupled weight decay, e.g. 0.01"),
-    'seed':           Param('int', 0, none_ok=True, meaning='None for fresh randomness'),
-    'bn_momentum':    Param('real', 0, 1, meaning='BatchNorm: weight on the old running value, 0.9 or 0.99'),
-    'bn_epsilon':     Param('real', 0, closed='neither', meaning='BatchNorm: a small positive number such as 1e-5'),
-    'patience':       Param('int', 1, meaning='epochs without improvement before stopping'),
-    'keep_prob':      Param('real', 0, 1, closed='right', meaning='probability of keeping a unit; 1 = no dropout'),
-    'neurons':        Param('int', 1, meaning='units in the layer'),
-    'dtype':          Param('option', options=('float64', 'float32'), meaning='float64 is exact, float32 faster'),
-    'optimizer':      Param('option', options=('sgd', 'momentum', 'rmsprop', 'adam', 'adamw'),
-                            meaning='the update rule of chapter 8'),
-    'lr0':            Param('real', 0, closed='neither', meaning='learning rate at epoch 0'),
-    'drop':           Param('real', 0, 1, closed='right', meaning='factor applied every `every` epochs'),
-    'every':          Param('int', 1, meaning='epochs between two drops'),
-    'rate':           Param('real', 0, 1, closed='right', meaning='factor applied every epoch'),
-    **{flag: Param('bool', meaning=what) for flag, what in [
-        ('cost_history', 'record the cost of every epoch in `costs`'),
-        ('Regularization', 'add the L2 term lamda'), ('adam', "Adam (True) or SGD (False)"),
-        ('early_stopping', 'stop when the validation cost stops improving'),
-        ('progress', 'show a progress bar'), ('batchnorm', 'BatchNorm in the hidden layers')]},
+    'lr': Param(
+        'real', 0, closed='neither', meaning='learning rate, typically 1e-4 to 1e-1'
+    ),
+    'lamda': Param('real', 0, meaning='L2 strength; 0 switches it off'),
+    'beta1': Param('real', **_unit, meaning="Adam's first-moment decay, typically 0.9"),
+    'beta2': Param(
+        'real', **_unit, meaning="Adam's second-moment decay, typically 0.999"
+    ),
+    'momentum': Param(
+        'real', **_unit, meaning="momentum's coefficient beta_1, typically 0.9"
+    ),
+    'rho': Param('real', **_unit, meaning="RMSProp's decay rate beta_2, typically 0.9"),
+    'beta': Param(
+        'real', **_unit, meaning='decay of the moving average, typically 0.9'
+    ),
+    'epsilon': Param(
+        'real', 0, closed='neither', meaning='keeps the division finite, typically 1e-8'
+    ),
+    'weight_decay': Param(
+        'real', 0, meaning="AdamW's decoupled weight decay, e.g. 0.01"
+    ),
+    'seed': Param('int', 0, none_ok=True, meaning='None for fresh randomness'),
+    'bn_momentum': Param(
+        'real', 0, 1, meaning='BatchNorm: weight on the old running value, 0.9 or 0.99'
+    ),
+    'bn_epsilon': Param(
+        'real',
+        0,
+        closed='neither',
+        meaning='BatchNorm: a small positive number such as 1e-5',
+    ),
+    'patience': Param('int', 1, meaning='epochs without improvement before stopping'),
+    'keep_prob': Param(
+        'real',
+        0,
+        1,
+        closed='right',
+        meaning='probability of keeping a unit; 1 = no dropout',
+    ),
+    'neurons': Param('int', 1, meaning='units in the layer'),
+    'dtype': Param(
+        'option',
+        options=('float64', 'float32'),
+        meaning='float64 is exact, float32 faster',
+    ),
+    'optimizer': Param(
+        'option',
+        options=('sgd', 'momentum', 'rmsprop', 'adam', 'adamw'),
+        meaning='the update rule of chapter 8',
+    ),
+    'lr0': Param('real', 0, closed='neither', meaning='learning rate at epoch 0'),
+    'drop': Param(
+        'real', 0, 1, closed='right', meaning='factor applied every `every` epochs'
+    ),
+    'every': Param('int', 1, meaning='epochs between two drops'),
+    'rate': Param('real', 0, 1, closed='right', meaning='factor applied every epoch'),
+    **{
+        flag: Param('bool', meaning=what)
+        for flag, what in [
+            ('cost_history', 'record the cost of every epoch in `costs`'),
+            ('Regularization', 'add the L2 term lamda'),
+            ('adam', "Adam (True) or SGD (False)"),
+            ('early_stopping', 'stop when the validation cost stops improving'),
+            ('progress', 'show a progress bar'),
+            ('batchnorm', 'BatchNorm in the hidden layers'),
+        ]
+    },
 }
 
 # %% ../nbs/03_dense_layer.ipynb #9aad24c5
@@ -72,7 +114,8 @@ _RIGHT_TYPE = {'int': _is_int, 'real': _is_real, 'option': lambda v: isinstance(
                'bool': lambda v: isinstance(v, (bool, np.bool_))}
 
 def allowed(p):
-    "The values `p` allows, in words: 'an int >= 1', 'a real number in [0, 1)', 'True or False'."
+    """The values `p` allows, in words: 'an int >= 1', 'a
+    real number in [0, 1)', 'True or False'."""
     if p.kind == 'bool': return 'True or False'
     if p.kind == 'option': return 'one of ' + ', '.join(map(repr, p.options))
     what = 'an int' if p.kind == 'int' else 'a real number'
@@ -89,9 +132,10 @@ def _in_range(p, v):
 
 # %% ../nbs/03_dense_layer.ipynb #97f9262f
 def check_param(name, value, p=None):
-    """`value`, as a plain Python value, if hyperparameter `name` may take it (rule `p`, by
-    default `PARAMS[name]`). Otherwise TypeError (wrong type) or ValueError (out of range or not
-    an option), naming the parameter, what was given and what is allowed."""
+    """`value`, as a plain Python value, if hyperparameter `name` may take it (rule `p`,
+    by default `PARAMS[name]`). Otherwise TypeError (wrong type) or ValueError (out
+    of range or not an option), naming the parameter, what was given and what is
+    allowed."""
     p = p or PARAMS[name]
     if value is None and p.none_ok: return None
     rule = f"{name} must be {allowed(p)}" + (' or None' if p.none_ok else '') + \
@@ -100,7 +144,9 @@ def check_param(name, value, p=None):
         raise TypeError(f"{rule}; got {value!r:.60} ({type(value).__name__}).")
     if not _in_range(p, value):
         close = difflib.get_close_matches(str(value).lower(), p.options, n=1)
-        raise ValueError(f"{rule}; got {value!r:.60}" + (f"; did you mean {close[0]!r}?" if close else "."))
+        raise ValueError(
+            f"{rule}; got {value!r:.60}" + (f"; did you mean {close[0]!r}?" if close else ".")
+        )
     return {'int': int, 'real': float, 'bool': bool, 'option': str.lower}[p.kind](value)
 
 def check_params(**values):
@@ -109,72 +155,112 @@ def check_params(**values):
 
 # %% ../nbs/03_dense_layer.ipynb #c1f72213
 class LayerSpec(NamedTuple):
-    "One parsed entry of the layer list; entry 0 is the input layer (activation ignored)."
+    """One parsed entry of the layer list; entry 0 is
+    the input layer (activation ignored)."""
     neurons: int       # units n_l (for the input layer: the number of features n_0)
-    batchnorm: bool    # BatchNorm between W @ A_prev and the activation (then no bias b)
+    # BatchNorm between W @ A_prev and the activation (then no bias b)
+    batchnorm: bool
     activation: str    # canonical name, one of mlp.activations.ACTIVATIONS
     keep_prob: float   # inverted-dropout keep probability in (0, 1]; 1 = no dropout
 
 # %% ../nbs/03_dense_layer.ipynb #4d0379e2
 def _parse_one(i, layer):
-    "Validate one (neurons, batchnorm, activation, keep_prob) entry; return a LayerSpec."
+    """Validate one (neurons, batchnorm, activation,
+    keep_prob) entry; return a LayerSpec."""
     if not isinstance(layer, (tuple, list)) or len(layer) != 4:
         kind = ValueError if isinstance(layer, (tuple, list)) else TypeError
-        raise kind(f"layer {i} must be a tuple of 4 entries (neurons, batchnorm, activation, "
-                   f"keep_prob), e.g. (128, True, 'ReLu', 0.8); got {layer!r:.80}")
+        raise kind(
+            f"layer {i} must be a tuple of 4 entries (neurons, batchnorm, activation, "
+            f"keep_prob), e.g. (128, True, 'ReLu', 0.8); got {layer!r:.80}"
+        )
     neurons, batchnorm, activation, keep_prob = layer
     try:
-        return LayerSpec(check_param('neurons', neurons), check_param('batchnorm', batchnorm),
-                         canonical_activation(activation), check_param('keep_prob', keep_prob))
+        return LayerSpec(
+            check_param('neurons', neurons),
+            check_param('batchnorm', batchnorm),
+            canonical_activation(activation),
+            check_param('keep_prob', keep_prob),
+        )
     except (TypeError, ValueError) as e:
         raise type(e)(f"layer {i} {tuple(layer)!r}: {e}") from None
 
 _PLAIN = lambda s: not s.batchnorm and s.keep_prob == 1
-_LAYER_RULES = [   # (which layers, what must hold, what to say otherwise): the table above
-    ('input', _PLAIN, "the input layer must have batchnorm False and keep_prob 1: standardize the inputs "
-                      "instead of normalizing them in the network; input dropout is not part of this design"),
-    ('hidden', lambda s: s.activation != 'softmax', "softmax is only allowed on the output layer; use "
-                                                    "'ReLu' or 'tanh' for hidden layers"),
-    ('output', _PLAIN, "the output layer must have batchnorm False and keep_prob 1 (no normalization or "
-                       "dropout on the predictions)"),
-    ('output', lambda s: s.activation != 'softmax' or s.neurons >= 2, "a softmax output needs at least 2 "
-               "units; for one output unit (binary classification) use 'sigmoid'"),
+# (which layers, what must hold, what to say otherwise): the table above
+_LAYER_RULES = [
+    (
+        'input',
+        _PLAIN,
+        (
+            "the input layer must have batchnorm False and keep_prob 1: standardize the"
+            " inputs instead of normalizing them in the network; input dropout is not"
+            " part of this design"
+        ),
+    ),
+    (
+        'hidden',
+        lambda s: s.activation != 'softmax',
+        (
+            "softmax is only allowed on the output layer; use "
+            "'ReLu' or 'tanh' for hidden layers"
+        ),
+    ),
+    (
+        'output',
+        _PLAIN,
+        (
+            "the output layer must have batchnorm False and keep_prob 1 (no"
+            " normalization or dropout on the predictions)"
+        ),
+    ),
+    (
+        'output',
+        lambda s: s.activation != 'softmax' or s.neurons >= 2,
+        (
+            "a softmax output needs at least 2 "
+            "units; for one output unit (binary classification) use 'sigmoid'"
+        ),
+    ),
 ]
 
 # %% ../nbs/03_dense_layer.ipynb #b10f1314
 def parse_layers(layer_construct):
-    """Validate a layer list [(neurons, batchnorm, activation, keep_prob), ...]; return a
-    list of LayerSpec with canonical activation names. Entry 0 is the input layer (n_0)."""
+    """Validate a layer list [(neurons, batchnorm, activation, keep_prob), ...]; return
+    a list of LayerSpec with canonical activation names. Entry 0 is the input layer
+    (n_0)."""
     if not isinstance(layer_construct, (list, tuple)):
         raise TypeError("layer list must be a list of (neurons, batchnorm, activation, "
                         f"keep_prob) tuples, got {type(layer_construct).__name__}")
     if len(layer_construct) < 2:
-        raise ValueError("layer list needs at least 2 tuples (an input and an output layer), "
-                         f"got {len(layer_construct)}: {layer_construct!r}")
+        raise ValueError(
+            "layer list needs at least 2 tuples (an input and an output layer), "
+            f"got {len(layer_construct)}: {layer_construct!r}"
+        )
     specs = [_parse_one(i, layer) for i, layer in enumerate(layer_construct)]
     L = len(specs) - 1
     places = {'input': [0], 'hidden': range(1, L), 'output': [L]}
     for place, ok, say in _LAYER_RULES:
         bad = [l for l in places[place] if not ok(specs[l])]
-        if bad: raise ValueError(f"layer {bad[0]} {tuple(layer_construct[bad[0]])!r}: {say}")
+        if bad:
+            raise ValueError(f"layer {bad[0]} {tuple(layer_construct[bad[0]])!r}: {say}")
     return specs
 
 # %% ../nbs/05_backpropagation.ipynb #05c005
 def dense_backward(dZ, cache, need_dA_prev=True):
-    """Backward pass of the dense product Z = W A_prev (+ b) over a mini-batch of m examples.
+    """Backward pass of the dense product Z = W A_prev (+ b) over a mini-batch of m
+    examples.
 
-    dZ: (n_l, m), gradient of the SUM of per-example losses with respect to Z.
-    cache: (A_prev, W, has_bias) from `mlp.layers.dense_forward`;
-           A_prev (n_{l-1}, m), W (n_l, n_{l-1}).
-    Returns (dA_prev, dW, db):
-      dA_prev = W^T dZ            (n_{l-1}, m), still a gradient of the sum (no 1/m),
-      dW      = dZ A_prev^T / m   (n_l, n_{l-1}), gradient of the mean cost J,
-      db      = sum_i dZ[:, i] / m (n_l, 1), or None when the layer has no bias.
-    need_dA_prev=False skips the product W^T dZ and returns None for dA_prev: the first layer's
-    dA_prev is a gradient with respect to the data, which training never uses."""
+    dZ: (n_l, m), gradient of the SUM of per-example losses with respect to Z. cache:
+    (A_prev, W, has_bias) from `mlp.layers.dense_forward`; A_prev (n_{l-1}, m), W (n_l,
+    n_{l-1}). Returns (dA_prev, dW, db): dA_prev = W^T dZ            (n_{l-1}, m), still
+    a gradient of the sum (no 1/m), dW      = dZ A_prev^T / m   (n_l, n_{l-1}), gradient
+    of the mean cost J, db      = sum_i dZ[:, i] / m (n_l, 1), or None when the layer
+    has no bias. need_dA_prev=False skips the product W^T dZ and returns None for
+    dA_prev: the first layer's dA_prev is a gradient with respect to the data, which
+    training never uses."""
     A_prev, W, has_bias = cache
     m = A_prev.shape[1]
     dW = dZ @ A_prev.T
-    dW /= m                  # the only place the 1/m of the mean cost enters (in place: no copy)
+    # the only place the 1/m of the mean cost enters (in place: no copy)
+    dW /= m
     db = dZ.sum(axis=1, keepdims=True) / m if has_bias else None
     return (W.T @ dZ if need_dA_prev else None), dW, db

@@ -10,37 +10,48 @@ from .activations import (canonical_activation, log_softmax, relu_derivative,
                              tanh_derivative)
 
 # %% ../nbs/04_losses.ipynb #04c005
-LOSS_FOR_ACTIVATION = {'softmax': 'categorical_crossentropy', 'sigmoid': 'binary_crossentropy',
-                       'Linear': 'mse', 'ReLu': 'mse', 'tanh': 'mse'}
+LOSS_FOR_ACTIVATION = {
+    'softmax': 'categorical_crossentropy',
+    'sigmoid': 'binary_crossentropy',
+    'Linear': 'mse',
+    'ReLu': 'mse',
+    'tanh': 'mse',
+}
 
 def loss_for(activation):
-    "Loss name for output `activation` (any capitalisation): 'softmax' -> 'categorical_crossentropy'."
-    if activation in LOSS_FOR_ACTIVATION: return LOSS_FOR_ACTIVATION[activation]   # canonical already
+    """Loss name for output `activation` (any
+    capitalisation): 'softmax' ->
+    'categorical_crossentropy'."""
+    # canonical already
+    if activation in LOSS_FOR_ACTIVATION: return LOSS_FOR_ACTIVATION[activation]
     return LOSS_FOR_ACTIVATION[canonical_activation(activation)]
 
 # %% ../nbs/04_losses.ipynb #04c009
 def categorical_crossentropy(Z, Y):
     """Mean over examples of -sum_k y_k log softmax(z)_k, computed from the logits.
 
-    Z: (n_L, m) logits of the softmax layer; Y: (n_L, m) one-hot (or probability) targets.
-    Returns a Python float. log_softmax never takes log(0), so a confident wrong answer
-    costs a large finite number instead of inf/nan."""
+    Z: (n_L, m) logits of the softmax layer; Y: (n_L, m) one-hot (or probability)
+    targets. Returns a Python float. log_softmax never takes log(0), so a confident
+    wrong answer costs a large finite number instead of inf/nan."""
     return float(-(Y * log_softmax(Z)).sum() / Z.shape[1])
 
 # %% ../nbs/04_losses.ipynb #04c010
 def binary_crossentropy(Z, Y):
-    """Mean over examples of -sum_k [y_k log sigma(z_k) + (1 - y_k) log(1 - sigma(z_k))].
+    """Mean over examples of -sum_k [y_k log sigma(z_k) + (1 - y_k) log(1 -
+    sigma(z_k))].
 
-    Z: (n_L, m) logits of the sigmoid layer; Y: (n_L, m) targets in [0, 1]. Returns a float.
-    Uses the identity loss = max(z, 0) - z y + log1p(exp(-|z|)): exp never overflows and
-    no log(0) is ever taken."""
+    Z: (n_L, m) logits of the sigmoid layer; Y: (n_L, m) targets in [0, 1]. Returns a
+    float. Uses the identity loss = max(z, 0) - z y + log1p(exp(-|z|)): exp never
+    overflows and no log(0) is ever taken."""
     m = Z.shape[1]
-    with np.errstate(under='ignore'):  # exp(-|z|) -> 0 for |z| > ~745 is the right answer
+    # exp(-|z|) -> 0 for |z| > ~745 is the right answer
+    with np.errstate(under='ignore'):
         return float((np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))).sum() / m)
 
 # %% ../nbs/04_losses.ipynb #04c011
 def squared_error_cost(A, Y):
-    """Mean over examples of sum_k (a_k - y_k)^2 (summed over output rows, not averaged).
+    """Mean over examples of sum_k (a_k - y_k)^2 (summed over output rows, not
+    averaged).
 
     A: (n_L, m) predictions; Y: (n_L, m) targets. Returns a Python float."""
     return float(((A - Y) ** 2).sum() / A.shape[1])
@@ -50,9 +61,13 @@ def __getattr__(name):
     "Deprecated names of `mlp.losses`, kept for one release."
     if name == 'mean_squared_error':
         import warnings
-        warnings.warn("mlp.losses.mean_squared_error is deprecated and will be removed in the next release; "
-                      "use mlp.losses.squared_error_cost (the mean over examples of the sum over outputs; "
-                      "mlp.metrics.mean_squared_error is the mean over all entries)", DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "mlp.losses.mean_squared_error is deprecated and will be removed in the next"
+            " release; use mlp.losses.squared_error_cost (the mean over examples of the sum"
+            " over outputs; mlp.metrics.mean_squared_error is the mean over all entries)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return squared_error_cost
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
@@ -61,7 +76,8 @@ def compute_cost(Z, A, Y, activation):
     """Cost J of an output layer with pre-activation Z (n_L, m), activation A = g(Z) and
     targets Y (n_L, m), using the loss that goes with `activation` (see `loss_for`).
 
-    Cross-entropies are computed from Z (stable); squared error from A. Returns a Python float."""
+    Cross-entropies are computed from Z (stable); squared error from A. Returns a Python
+    float."""
     loss = loss_for(activation)
     if loss == 'categorical_crossentropy': return categorical_crossentropy(Z, Y)
     if loss == 'binary_crossentropy': return binary_crossentropy(Z, Y)
@@ -70,11 +86,16 @@ def compute_cost(Z, A, Y, activation):
 _MSE_DERIVATIVE = {'ReLu': relu_derivative, 'tanh': tanh_derivative}
 
 def output_gradient(Z, A, Y, activation):
-    """dZ (n_L, m) of the output layer, gradient of the SUM of per-example losses (m dJ/dZ).
+    """dZ (n_L, m) of the output layer, gradient of the SUM of per-example losses (m
+    dJ/dZ).
 
-    softmax + cross-entropy and sigmoid + binary cross-entropy: A - Y.
-    Squared-error outputs: 2 (A - Y) * g'(Z), with g' = 1 for 'Linear'. Keeps the dtype of A."""
-    name = activation if activation in LOSS_FOR_ACTIVATION else canonical_activation(activation)
+    softmax + cross-entropy and sigmoid + binary cross-entropy: A - Y. Squared-error
+    outputs: 2 (A - Y) * g'(Z), with g' = 1 for 'Linear'. Keeps the dtype of A."""
+    name = (
+        activation
+        if activation in LOSS_FOR_ACTIVATION
+        else canonical_activation(activation)
+    )
     if name in ('softmax', 'sigmoid'): return A - Y
     dA = 2 * (A - Y)
     return dA if name == 'Linear' else dA * _MSE_DERIVATIVE[name](Z)

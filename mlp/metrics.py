@@ -7,28 +7,48 @@ __all__ = ['to_labels', 'confusion_matrix', 'accuracy', 'precision_recall_f1', '
 # %% ../nbs/09_metrics.ipynb #14480626
 import numpy as np
 
-_SAY = {   # why a metric refuses its arguments -> message (the fields come from the check)
-    'label_shape': "Expected labels of shape (m,), a row (1, m) or one-hot columns (classes, m); got an "
-                   "array of shape {shape}.",
+# why a metric refuses its arguments -> message (the fields come from the check)
+_SAY = {
+    'label_shape': (
+        "Expected labels of shape (m,), a row (1, m) or one-hot columns (classes, m);"
+        " got an array of shape {shape}."
+    ),
     'label_dtype': "Expected numeric class labels, got dtype {dtype}.",
-    'label_int': "Expected integer class labels but got non-integer values (such as probabilities); "
-                 "threshold them first, e.g. (A > 0.5).astype(int).",
+    'label_int': (
+        "Expected integer class labels but got non-integer values (such as"
+        " probabilities); threshold them first, e.g. (A > 0.5).astype(int)."
+    ),
     'label_sign': "Class labels must be >= 0, got a minimum of {low}.",
-    'lengths': "y_true has {n_true} examples but y_pred has {n_pred}; pass predictions for the same examples.",
-    'shapes': "y_true has shape {s_true} but y_pred has shape {s_pred}; they must match, (outputs, m) or (m,).",
+    'lengths': (
+        "y_true has {n_true} examples but y_pred has {n_pred}; pass predictions for the"
+        " same examples."
+    ),
+    'shapes': (
+        "y_true has shape {s_true} but y_pred has shape {s_pred}; they must match,"
+        " (outputs, m) or (m,)."
+    ),
     'empty': "Metrics need at least one example; got 0.",
-    'n_classes': "n_classes={n} but a label {top} occurs; pass n_classes >= {need} or leave it None.",
-    'binary': "average='binary' needs labels in {{0, 1}}, got labels up to {top}; use average='macro' for multiclass.",
+    'n_classes': (
+        "n_classes={n} but a label {top} occurs; pass n_classes >= {need} or leave it"
+        " None."
+    ),
+    'binary': (
+        "average='binary' needs labels in {{0, 1}}, got labels up to {top}; use"
+        " average='macro' for multiclass."
+    ),
     'average': "average must be 'binary' or 'macro', got {average!r}.",
-    'cm': "cm must be a square (k, k) matrix, got shape {shape}; build it with confusion_matrix(y_true, y_pred).",
+    'cm': (
+        "cm must be a square (k, k) matrix, got shape {shape}; build it with"
+        " confusion_matrix(y_true, y_pred)."
+    ),
     'names': "class_names has {n} names for a {k}x{k} matrix; give {k}.",
 }
 def _refuse(error, reason, **fields): return error(_SAY[reason].format(**fields))
 
 # %% ../nbs/09_metrics.ipynb #b78e73db
 def to_labels(Y):
-    """Integer class labels of shape (m,) from labels (m,), a label row (1, m) or one-hot /
-    probability columns (classes, m) (argmax over axis 0)."""
+    """Integer class labels of shape (m,) from labels (m,), a label row (1, m) or
+    one-hot / probability columns (classes, m) (argmax over axis 0)."""
     Y = np.asarray(Y)
     if Y.ndim == 2 and Y.shape[0] > 1: return Y.argmax(axis=0)
     if Y.ndim == 2: Y = Y[0]
@@ -37,14 +57,16 @@ def to_labels(Y):
     if Y.dtype == bool: return Y.astype(np.int64)
     if not (np.issubdtype(Y.dtype, np.integer) or np.issubdtype(Y.dtype, np.floating)):
         raise _refuse(TypeError, 'label_dtype', dtype=Y.dtype)
-    if Y.dtype.kind == 'f' and not (np.isfinite(Y) & (Y == np.round(Y))).all(): raise _refuse(ValueError, 'label_int')
+    if Y.dtype.kind == 'f' and not (np.isfinite(Y) & (Y == np.round(Y))).all():
+        raise _refuse(ValueError, 'label_int')
     if Y.size and Y.min() < 0: raise _refuse(ValueError, 'label_sign', low=Y.min())
     return Y.astype(np.int64)
 
 def _pair(y_true, y_pred):
     "Both label vectors, checked to be non-empty and of equal length."
     yt, yp = to_labels(y_true), to_labels(y_pred)
-    if yt.shape != yp.shape: raise _refuse(ValueError, 'lengths', n_true=yt.size, n_pred=yp.size)
+    if yt.shape != yp.shape:
+        raise _refuse(ValueError, 'lengths', n_true=yt.size, n_pred=yp.size)
     if yt.size == 0: raise _refuse(ValueError, 'empty')
     return yt, yp
 
@@ -55,7 +77,8 @@ def _n_rows(Y):
 
 # %% ../nbs/09_metrics.ipynb #fb1b8718
 def confusion_matrix(y_true, y_pred, n_classes=None):
-    """(k, k) int64 counts: entry [i, j] is the number of examples of true class i predicted as j.
+    """(k, k) int64 counts: entry [i, j] is the number of examples of true class i
+    predicted as j.
 
     k is `n_classes`, else the one-hot row count, else the largest label + 1."""
     yt, yp = _pair(y_true, y_pred)
@@ -63,8 +86,10 @@ def confusion_matrix(y_true, y_pred, n_classes=None):
     if n_classes is None: k = max(top, _n_rows(y_true), _n_rows(y_pred))
     else:
         k = int(n_classes)
-        if k < top: raise _refuse(ValueError, 'n_classes', n=n_classes, top=top - 1, need=top)
-    # each (true, pred) pair becomes one cell index true*k + pred; bincount counts them all at once
+        if k < top:
+            raise _refuse(ValueError, 'n_classes', n=n_classes, top=top - 1, need=top)
+    # each (true, pred) pair becomes one cell index true*k + pred; bincount counts them
+    # all at once
     return np.bincount(yt * k + yp, minlength=k * k).reshape(k, k)
 
 def accuracy(y_true, y_pred):
@@ -82,46 +107,56 @@ def precision_recall_f1(y_true, y_pred, average="binary", n_classes=None):
     """(precision, recall, f1) as floats.
 
     average='binary': for the positive class 1 (labels must be in {0, 1}).
-    average='macro': unweighted mean over classes `range(n_classes)` if given, else over the
-    classes that occur in y_true or y_pred (sklearn's default). A class never predicted has
-    precision 0, one never present has recall 0, and F1 = 2 tp / (2 tp + fp + fn) is 0 when
-    tp + fp + fn = 0: sklearn's `zero_division=0`."""
+    average='macro': unweighted mean over classes `range(n_classes)` if given, else over
+    the classes that occur in y_true or y_pred (sklearn's default). A class never
+    predicted has precision 0, one never present has recall 0, and F1 = 2 tp / (2 tp +
+    fp + fn) is 0 when tp + fp + fn = 0: sklearn's `zero_division=0`."""
     yt, yp = _pair(y_true, y_pred)
     if average == "binary":
-        if max(yt.max(), yp.max()) > 1: raise _refuse(ValueError, 'binary', top=max(yt.max(), yp.max()))
+        if max(yt.max(), yp.max()) > 1:
+            raise _refuse(ValueError, 'binary', top=max(yt.max(), yp.max()))
         labels = np.array([1])
     elif average == "macro":
         labels = np.arange(n_classes) if n_classes is not None else np.union1d(yt, yp)
     else:
         raise _refuse(ValueError, 'average', average=average)
     top = int(max(yt.max(), yp.max())) + 1
-    # at least two columns so the positive class 1 exists even when no example has label 1
+    # at least two columns so the positive class 1 exists even when no example has label
+    # 1
     cm = confusion_matrix(yt, yp, max(2, top if n_classes is None else int(n_classes)))
     tp = np.diag(cm)[labels]
-    pred, true = cm.sum(axis=0)[labels], cm.sum(axis=1)[labels]   # tp+fp, tp+fn per class
+    # tp+fp, tp+fn per class
+    pred, true = cm.sum(axis=0)[labels], cm.sum(axis=1)[labels]
     p, r, f = _safe_div(tp, pred), _safe_div(tp, true), _safe_div(2 * tp, pred + true)
     return float(p.mean()), float(r.mean()), float(f.mean())
 
 # %% ../nbs/09_metrics.ipynb #51873142
 def classification_metrics(Y, P, n_classes=None, average=None):
-    """(accuracy, precision, recall, f1) for true labels Y and predictions P (any label layout).
+    """(accuracy, precision, recall, f1) for true labels Y and predictions P (any label
+    layout).
 
-    average defaults to 'binary' when every label is 0 or 1 and Y is not one-hot with more than
-    two rows (and n_classes is not above 2), else 'macro'."""
+    average defaults to 'binary' when every label is 0 or 1 and Y is not one-hot with
+    more than two rows (and n_classes is not above 2), else 'macro'."""
     yt, yp = _pair(Y, P)
     if average is None:
         binary = (max(yt.max(), yp.max()) <= 1 and _n_rows(Y) <= 2 and _n_rows(P) <= 2
                   and (n_classes is None or n_classes <= 2))
         average = "binary" if binary else "macro"
-    return (accuracy(yt, yp),) + precision_recall_f1(yt, yp, average=average, n_classes=n_classes)
+    return (accuracy(yt, yp),) + precision_recall_f1(
+        yt, yp, average=average, n_classes=n_classes
+    )
 
 def plot_confusion_matrix(cm, class_names=None, ax=None):
-    "Draw a (k, k) confusion matrix with its counts; rows true, columns predicted. Returns the axes."
+    """Draw a (k, k) confusion matrix with its counts; rows
+    true, columns predicted. Returns the axes."""
     import matplotlib.pyplot as plt   # lazily: the package itself depends on NumPy only
     cm = np.asarray(cm)
-    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]: raise _refuse(ValueError, 'cm', shape=cm.shape)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
+        raise _refuse(ValueError, 'cm', shape=cm.shape)
     k = cm.shape[0]
-    names = [str(i) for i in range(k)] if class_names is None else [str(c) for c in class_names]
+    names = (
+        [str(i) for i in range(k)] if class_names is None else [str(c) for c in class_names]
+    )
     if len(names) != k: raise _refuse(ValueError, 'names', n=len(names), k=k)
     if ax is None: _, ax = plt.subplots(figsize=(1.0 + 0.6 * k, 0.8 + 0.6 * k))
     ax.imshow(cm, cmap="Blues")
@@ -130,7 +165,9 @@ def plot_confusion_matrix(cm, class_names=None, ax=None):
             ax.text(j, i, str(cm[i, j]), ha="center", va="center",
                     color="white" if cm[i, j] > cm.max() / 2 else "black")
     ax.set_xticks(range(k), names); ax.set_yticks(range(k), names)
-    ax.set_xlabel("predicted class"); ax.set_ylabel("true class"); ax.set_title("Confusion matrix")
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title("Confusion matrix")
     return ax
 
 # %% ../nbs/09_metrics.ipynb #ffaba75c
@@ -139,7 +176,10 @@ def _as_same_shape(y_true, y_pred):
     yt, yp = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
     if yt.shape != yp.shape:
         yt, yp = (a.reshape(-1) if a.ndim == 2 and a.shape[0] == 1 else a for a in (yt, yp))
-    if yt.shape != yp.shape: raise _refuse(ValueError, 'shapes', s_true=np.shape(y_true), s_pred=np.shape(y_pred))
+    if yt.shape != yp.shape:
+        raise _refuse(
+            ValueError, 'shapes', s_true=np.shape(y_true), s_pred=np.shape(y_pred)
+        )
     if yt.size == 0: raise _refuse(ValueError, 'empty')
     return yt, yp
 
@@ -149,14 +189,16 @@ def mean_squared_error(y_true, y_pred):
     return float(np.mean((yt - yp) ** 2))
 
 def r2_score(y_true, y_pred):
-    """Coefficient of determination 1 - SS_res / SS_tot, per output row of (outputs, m) arrays
-    (or of a vector (m,)), averaged over outputs. As in sklearn: an output with constant targets
-    scores 1 if predicted exactly, else 0; with fewer than two examples R^2 is undefined (NaN)."""
+    """Coefficient of determination 1 - SS_res / SS_tot, per output row of (outputs, m)
+    arrays (or of a vector (m,)), averaged over outputs. As in sklearn: an output
+    with constant targets scores 1 if predicted exactly, else 0; with fewer than two
+    examples R^2 is undefined (NaN)."""
     yt, yp = _as_same_shape(y_true, y_pred)
     yt, yp = np.atleast_2d(yt), np.atleast_2d(yp)
     if yt.shape[1] < 2: return float("nan")
     ss_res = np.sum((yt - yp) ** 2, axis=1)
     ss_tot = np.sum((yt - yt.mean(axis=1, keepdims=True)) ** 2, axis=1)
-    safe = np.where(ss_tot != 0, ss_tot, 1.0)    # avoid 0/0 warnings; those outputs use the rule above
+    # avoid 0/0 warnings; those outputs use the rule above
+    safe = np.where(ss_tot != 0, ss_tot, 1.0)
     r2 = np.where(ss_tot != 0, 1 - ss_res / safe, np.where(ss_res == 0, 1.0, 0.0))
     return float(r2.mean())

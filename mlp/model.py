@@ -14,73 +14,147 @@ from .layers import parse_layers, check_params
 from .losses import loss_for, compute_cost
 from .regularization import l2_cost, add_l2_gradients, l2_regularizer
 from .optim import OPTIMIZERS, Adam
-from .metrics import classification_metrics, mean_squared_error, accuracy, confusion_matrix
+from mlp.metrics import (
+    classification_metrics,
+    mean_squared_error,
+    accuracy,
+    confusion_matrix,
+)
 from .metrics import plot_confusion_matrix as draw_confusion_matrix
 from .checks import check_X, check_Y, check_minibatch_for_batchnorm
 from .network import init_parameters, forward, backward, minibatches
 from . import network
-import mlp.batchnorm, mlp.dropout   # they register the network's BatchNorm and dropout steps (chapters 10, 11)
+# they register the network's BatchNorm and dropout steps (chapters 10, 11)
+import mlp.batchnorm, mlp.dropout
 
 # %% ../nbs/14_model.ipynb #b4fc2dff
 def _patch_to(cls):
-    "Decorator: attach a function to `cls` as a method, so the class can grow one cell at a time."
+    """Decorator: attach a function to `cls` as a method,
+    so the class can grow one cell at a time."""
     def attach(f):
         setattr(cls, f.__name__, f)
         return f
     return attach
 
 def __getattr__(name):
-    "`mlp.model.patch_to` was public in mlp 0.1; it works for one more release, with a warning."
-    if name != "patch_to": raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    warnings.warn("mlp.model.patch_to is private from mlp 0.2; use fastcore's patch_to or copy its "
-                  "five lines.", DeprecationWarning, stacklevel=2)
+    """`mlp.model.patch_to` was public in mlp 0.1; it
+    works for one more release, with a warning."""
+    if name != "patch_to":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        "mlp.model.patch_to is private from mlp 0.2; use fastcore's patch_to or copy its "
+        "five lines.",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     return _patch_to
 
 def _dtype_name(dtype):
-    "'float32' for np.float32, np.dtype('float32') or 'float32'; anything else unchanged (check_param explains)."
+    """'float32' for np.float32, np.dtype('float32') or 'float32';
+    anything else unchanged (check_param explains)."""
     if dtype is None or isinstance(dtype, (str, bool)): return dtype
     try: return np.dtype(dtype).name
     except TypeError: return dtype
 
 # which model keyword feeds which constructor argument of each optimizer (chapter 8)
-_OPTIMIZER_KEYWORDS = {"sgd": {}, "momentum": {"beta": "momentum"},
-                       "rmsprop": {"beta": "rho", "epsilon": "epsilon"},
-                       "adam": {"beta1": "beta1", "beta2": "beta2", "epsilon": "epsilon", "weight_decay": "weight_decay"}}
+_OPTIMIZER_KEYWORDS = {
+    "sgd": {},
+    "momentum": {"beta": "momentum"},
+    "rmsprop": {"beta": "rho", "epsilon": "epsilon"},
+    "adam": {
+        "beta1": "beta1",
+        "beta2": "beta2",
+        "epsilon": "epsilon",
+        "weight_decay": "weight_decay",
+    },
+}
 _OPTIMIZER_KEYWORDS["adamw"] = _OPTIMIZER_KEYWORDS["adam"]
 
 # %% ../nbs/14_model.ipynb #a1cc2cd2
 class Multilayerperceptron:
-    """A multilayer perceptron trained by mini-batch gradient descent, with the original interface.
+    """A multilayer perceptron trained by mini-batch gradient descent, with the original
+    interface.
 
-    layer_construct: list of (neurons, batchnorm, activation, keep_prob) tuples, the first the
-    input layer. Data are (features, examples). The loss follows the output activation: softmax ->
-    categorical cross-entropy, sigmoid -> binary cross-entropy, Linear (ReLu, tanh) -> MSE.
-    optimizer: 'sgd', 'momentum', 'rmsprop', 'adam' (the default) or 'adamw', or an mlp.optim
-    object; adam=True/False is the original spelling of 'adam'/'sgd'. `seed` makes initialization,
-    shuffling and dropout masks repeat exactly; `dtype='float32'` trades exactness for speed."""
+    layer_construct: list of (neurons, batchnorm, activation, keep_prob) tuples, the
+    first the input layer. Data are (features, examples). The loss follows the output
+    activation: softmax -> categorical cross-entropy, sigmoid -> binary cross-entropy,
+    Linear (ReLu, tanh) -> MSE. optimizer: 'sgd', 'momentum', 'rmsprop', 'adam' (the
+    default) or 'adamw', or an mlp.optim object; adam=True/False is the original
+    spelling of 'adam'/'sgd'. `seed` makes initialization, shuffling and dropout masks
+    repeat exactly; `dtype='float32'` trades exactness for speed."""
 
-    def __init__(self, epoch=4, lr=0.01, cost_history=True, Regularization=False, lamda=0.001,
-                 layer_construct=None, minibatch_size=64, adam=None, beta1=0.9, beta2=0.999,
-                 epsilon=1e-8, seed=None, dtype="float64", bn_momentum=0.9, bn_epsilon=1e-5,
-                 early_stopping=False, patience=5, lr_schedule=None, progress=False,
-                 optimizer=None, momentum=0.9, rho=0.9, weight_decay=0.0):
+    def __init__(
+        self,
+        epoch=4,
+        lr=0.01,
+        cost_history=True,
+        Regularization=False,
+        lamda=0.001,
+        layer_construct=None,
+        minibatch_size=64,
+        adam=None,
+        beta1=0.9,
+        beta2=0.999,
+        epsilon=1e-8,
+        seed=None,
+        dtype="float64",
+        bn_momentum=0.9,
+        bn_epsilon=1e-5,
+        early_stopping=False,
+        patience=5,
+        lr_schedule=None,
+        progress=False,
+        optimizer=None,
+        momentum=0.9,
+        rho=0.9,
+        weight_decay=0.0,
+    ):
         if layer_construct is None:
-            raise ValueError("layer_construct is required: a list of (neurons, batchnorm, activation, "
-                             "keep_prob) tuples, e.g. [(784, False, 'ReLu', 1), (128, True, 'ReLu', 0.8), "
-                             "(10, False, 'softmax', 1)].")
+            raise ValueError(
+                "layer_construct is required: a list of (neurons, batchnorm, activation,"
+                " keep_prob) tuples, e.g. [(784, False, 'ReLu', 1), (128, True, 'ReLu',"
+                " 0.8), (10, False, 'softmax', 1)]."
+            )
         if lr_schedule is not None and not callable(lr_schedule):
-            raise TypeError(f"lr_schedule must be a function epoch -> lr (see mlp.optim.step_decay); got {lr_schedule!r}.")
-        vars(self).update(check_params(
-            epoch=epoch, lr=lr, cost_history=cost_history, Regularization=Regularization, lamda=lamda,
-            minibatch_size=minibatch_size, beta1=beta1, beta2=beta2, epsilon=epsilon, seed=seed,
-            dtype=_dtype_name(dtype), bn_momentum=bn_momentum, bn_epsilon=bn_epsilon, progress=progress,
-            early_stopping=early_stopping, patience=patience, momentum=momentum, rho=rho, weight_decay=weight_decay))
-        self.layers, self.lr_schedule, self.dtype = parse_layers(layer_construct), lr_schedule, np.dtype(self.dtype)
+            raise TypeError(
+                "lr_schedule must be a function epoch -> lr (see mlp.optim.step_decay);"
+                f" got {lr_schedule!r}."
+            )
+        vars(self).update(
+            check_params(
+                epoch=epoch,
+                lr=lr,
+                cost_history=cost_history,
+                Regularization=Regularization,
+                lamda=lamda,
+                minibatch_size=minibatch_size,
+                beta1=beta1,
+                beta2=beta2,
+                epsilon=epsilon,
+                seed=seed,
+                dtype=_dtype_name(dtype),
+                bn_momentum=bn_momentum,
+                bn_epsilon=bn_epsilon,
+                progress=progress,
+                early_stopping=early_stopping,
+                patience=patience,
+                momentum=momentum,
+                rho=rho,
+                weight_decay=weight_decay,
+            )
+        )
+        self.layers, self.lr_schedule, self.dtype = (
+            parse_layers(layer_construct),
+            lr_schedule,
+            np.dtype(self.dtype),
+        )
         self.output_activation = self.layers[-1].activation
         self.loss = loss_for(self.output_activation)
-        self._lamda = self.lamda if self.Regularization else 0.0   # L2 off is L2 with lamda = 0
+        # L2 off is L2 with lamda = 0
+        self._lamda = self.lamda if self.Regularization else 0.0
         self._regularizers = [l2_regularizer(self._lamda)] if self._lamda else []
-        self._seeds = np.random.SeedSequence(self.seed)            # the training generator's root
+        # the training generator's root
+        self._seeds = np.random.SeedSequence(self.seed)
         self.rng = np.random.default_rng(self._seeds)
         self.parameters, self.bn_state = init_parameters(self.layers, self.rng, self.dtype)
         self.optimizer = self._make_optimizer(optimizer, adam)
@@ -90,85 +164,146 @@ class Multilayerperceptron:
 # %% ../nbs/14_model.ipynb #0b3249e1
 @_patch_to(Multilayerperceptron)
 def _make_optimizer(self, optimizer, adam):
-    "The optimizer object for `optimizer` (a name, an mlp.optim object or None) and the original `adam` flag."
+    """The optimizer object for `optimizer` (a name, an mlp.optim
+    object or None) and the original `adam` flag."""
     adam = None if adam is None else check_params(adam=adam)["adam"]
     if optimizer is None: optimizer = "sgd" if adam is False else "adam"
     if isinstance(optimizer, str): name = check_params(optimizer=optimizer)["optimizer"]
     else: name = next((n for n, cls in OPTIMIZERS.items() if type(optimizer) is cls), None)
     if name is None:
-        raise TypeError(f"optimizer must be one of {', '.join(map(repr, OPTIMIZERS))} or an object of "
-                        f"mlp.optim's {', '.join(c.__name__ for c in OPTIMIZERS.values())}; got {optimizer!r:.60}.")
+        raise TypeError(
+            f"optimizer must be one of {', '.join(map(repr, OPTIMIZERS))} or an object of"
+            f" mlp.optim's {', '.join(c.__name__ for c in OPTIMIZERS.values())}; got"
+            f" {optimizer!r:.60}."
+        )
     if adam is not None and adam != (name == "adam"):
-        raise ValueError(f"adam={adam} and optimizer={name!r} disagree: adam=True means optimizer='adam' "
-                         f"and adam=False means 'sgd'. Pass only optimizer.")
+        raise ValueError(
+            f"adam={adam} and optimizer={name!r} disagree: adam=True means optimizer='adam' "
+            "and adam=False means 'sgd'. Pass only optimizer."
+        )
     if self.weight_decay and name not in ("adam", "adamw"):
-        raise ValueError(f"weight_decay is AdamW's decoupled decay and {name!r} does not use it: pass "
-                         f"optimizer='adamw', or Regularization=True with lamda for L2.")
+        raise ValueError(
+            f"weight_decay is AdamW's decoupled decay and {name!r} does not use it: pass "
+            "optimizer='adamw', or Regularization=True with lamda for L2."
+        )
     keywords = _OPTIMIZER_KEYWORDS[name]
     if isinstance(optimizer, str):
-        return OPTIMIZERS[name](self.lr, **{arg: getattr(self, kw) for arg, kw in keywords.items()})
-    self.lr = optimizer.lr                     # an object brings its own hyperparameters
+        return OPTIMIZERS[name](
+            self.lr, **{arg: getattr(self, kw) for arg, kw in keywords.items()}
+        )
+    # an object brings its own hyperparameters
+    self.lr = optimizer.lr
     for arg, kw in keywords.items(): setattr(self, kw, getattr(optimizer, arg))
     return optimizer
 
 # %% ../nbs/14_model.ipynb #22f31fa6
 @_patch_to(Multilayerperceptron)
 def get_config(self):
-    "The constructor keywords, JSON-serialisable (saved by `save`, shown by `repr`); the optimizer as it is now."
+    """The constructor keywords, JSON-serialisable (saved by
+    `save`, shown by `repr`); the optimizer as it is now."""
     name = next(n for n, cls in OPTIMIZERS.items() if type(self.optimizer) is cls)
-    hyper = {kw: getattr(self.optimizer, arg) for arg, kw in _OPTIMIZER_KEYWORDS[name].items()}
-    return dict(epoch=self.epoch, lr=self.lr, cost_history=self.cost_history,
-                Regularization=self.Regularization, lamda=self.lamda,
-                layer_construct=[list(s) for s in self.layers], minibatch_size=self.minibatch_size,
-                optimizer=name, beta1=self.beta1, beta2=self.beta2, epsilon=self.epsilon,
-                momentum=self.momentum, rho=self.rho, weight_decay=self.weight_decay,
-                seed=self.seed, dtype=self.dtype.name, bn_momentum=self.bn_momentum,
-                bn_epsilon=self.bn_epsilon, early_stopping=self.early_stopping,
-                patience=self.patience, progress=self.progress) | hyper
+    hyper = {
+        kw: getattr(self.optimizer, arg) for arg, kw in _OPTIMIZER_KEYWORDS[name].items()
+    }
+    return (
+        dict(
+            epoch=self.epoch,
+            lr=self.lr,
+            cost_history=self.cost_history,
+            Regularization=self.Regularization,
+            lamda=self.lamda,
+            layer_construct=[list(s) for s in self.layers],
+            minibatch_size=self.minibatch_size,
+            optimizer=name,
+            beta1=self.beta1,
+            beta2=self.beta2,
+            epsilon=self.epsilon,
+            momentum=self.momentum,
+            rho=self.rho,
+            weight_decay=self.weight_decay,
+            seed=self.seed,
+            dtype=self.dtype.name,
+            bn_momentum=self.bn_momentum,
+            bn_epsilon=self.bn_epsilon,
+            early_stopping=self.early_stopping,
+            patience=self.patience,
+            progress=self.progress,
+        )
+        | hyper
+    )
 
-Multilayerperceptron.adam = property(lambda self: type(self.optimizer) is Adam,
-                                     doc="True when the optimizer is Adam (the original flag, read-only).")
+Multilayerperceptron.adam = property(
+    lambda self: type(self.optimizer) is Adam,
+    doc="True when the optimizer is Adam (the original flag, read-only).",
+)
 
 @_patch_to(Multilayerperceptron)
 def __repr__(self):
     sizes = "-".join(str(s.neurons) for s in self.layers)
-    return (f"Multilayerperceptron({sizes}, output={self.output_activation!r}, loss={self.loss!r}, "
-            f"optimizer={self.optimizer!r}, epochs trained={self.n_epochs_trained_})")
+    return (
+        f"Multilayerperceptron({sizes}, output={self.output_activation!r},"
+        f" loss={self.loss!r}, optimizer={self.optimizer!r}, epochs"
+        f" trained={self.n_epochs_trained_})"
+    )
 
 # %% ../nbs/14_model.ipynb #e324e15e
 @_patch_to(Multilayerperceptron)
 def check_inputs(self, X, Y=None, training=False):
-    """X (and Y) checked and converted as every public method of the model does it: X (n_0, m),
-    Y (n_L, m) or, for a softmax output, integer labels. Returns X (or X, Y) as arrays in the
-    model's dtype and layout, Y one-hot. training=True also checks that a training-mode forward
-    pass can take the m examples (BatchNorm needs at least two)."""
+    """X (and Y) checked and converted as every public method of the model does it: X
+    (n_0, m), Y (n_L, m) or, for a softmax output, integer labels. Returns X (or X,
+    Y) as arrays in the model's dtype and layout, Y one-hot. training=True also
+    checks that a training-mode forward pass can take the m examples (BatchNorm needs
+    at least two)."""
     X = check_X(X, self.layers[0].neurons, self.dtype)
-    if Y is not None: Y = check_Y(Y, self.layers[-1].neurons, self.output_activation, X.shape[1], self.dtype)
+    if Y is not None:
+        Y = check_Y(
+            Y, self.layers[-1].neurons, self.output_activation, X.shape[1], self.dtype
+        )
     if training: check_minibatch_for_batchnorm(X.shape[1], self.layers)
     return X if Y is None else (X, Y)
 
 @_patch_to(Multilayerperceptron)
 def diagnostic_masks(self, m, masks=None):
-    """The dropout masks that `gradients` and `cost(training=True)` use on m examples: {l: bool
-    (n_l, m)} for every layer with keep_prob < 1; masks[l] where `masks` gives it, the others drawn
-    in layer order from a generator made afresh from the seed, never the training generator. So
-    every call returns the same masks, and calling it changes nothing."""
+    """The dropout masks that `gradients` and `cost(training=True)` use on m examples:
+    {l: bool (n_l, m)} for every layer with keep_prob < 1; masks[l] where `masks`
+    gives it, the others drawn in layer order from a generator made afresh from the
+    seed, never the training generator. So every call returns the same masks, and
+    calling it changes nothing."""
     if isinstance(m, bool) or not isinstance(m, (int, np.integer)):
         raise TypeError(f"m must be the number of examples, an integer; got {m!r}.")
-    if m < 1: raise ValueError(f"m must be the number of examples, at least 1; got {m}.")
-    rng, given = np.random.default_rng(np.random.SeedSequence(self._seeds.entropy, spawn_key=(1,))), masks or {}
-    return {l: given[l] if l in given else rng.random((s.neurons, m), dtype=self.dtype) < s.keep_prob
-            for l, s in enumerate(self.layers) if l > 0 and s.keep_prob < 1}
+    if m < 1:
+        raise ValueError(f"m must be the number of examples, at least 1; got {m}.")
+    rng, given = (
+        np.random.default_rng(np.random.SeedSequence(self._seeds.entropy, spawn_key=(1,))),
+        masks or {},
+    )
+    return {
+        l: (
+            given[l]
+            if l in given
+            else rng.random((s.neurons, m), dtype=self.dtype) < s.keep_prob
+        )
+        for l, s in enumerate(self.layers)
+        if l > 0 and s.keep_prob < 1
+    }
 
 # %% ../nbs/14_model.ipynb #c8d4e2a7
 @_patch_to(Multilayerperceptron)
 def _forward_cost(self, X, Y, training, masks=None, penalty=True):
-    """Forward pass and cost on validated X, Y, changing nothing: J (mean loss + L2 term), or with
-    penalty=False the mean loss alone. Training mode uses batch statistics and the masks of
-    `diagnostic_masks` (those of `masks`, the others drawn afresh from the seed)."""
+    """Forward pass and cost on validated X, Y, changing nothing: J (mean loss + L2
+    term), or with penalty=False the mean loss alone. Training mode uses batch
+    statistics and the masks of `diagnostic_masks` (those of `masks`, the others
+    drawn afresh from the seed)."""
     masks = self.diagnostic_masks(X.shape[1], masks) if training else None
-    A, Z, caches = forward(X, self.parameters, self.layers, training, None if training else self.bn_state,
-                           masks=masks, bn_eps=self.bn_epsilon)
+    A, Z, caches = forward(
+        X,
+        self.parameters,
+        self.layers,
+        training,
+        None if training else self.bn_state,
+        masks=masks,
+        bn_eps=self.bn_epsilon,
+    )
     J = compute_cost(Z, A, Y, self.output_activation)
     if penalty: J += l2_cost(self.parameters, self._lamda, X.shape[1])
     return J, A, Z, caches
@@ -176,9 +311,10 @@ def _forward_cost(self, X, Y, training, masks=None, penalty=True):
 @_patch_to(Multilayerperceptron)
 def gradients(self, X, Y, masks=None):
     """Gradients of the training cost at the current parameters, in training mode: batch
-    statistics, dropout masks from a fresh diagnostic generator (or `masks`, {layer: bool (n_l, m)}),
-    the L2 term when Regularization is on. Changes neither parameters, running statistics nor the
-    training generator. Returns a dict dW1, db1 / dgamma1, dbeta1, ... shaped like `parameters`."""
+    statistics, dropout masks from a fresh diagnostic generator (or `masks`, {layer:
+    bool (n_l, m)}), the L2 term when Regularization is on. Changes neither
+    parameters, running statistics nor the training generator. Returns a dict dW1,
+    db1 / dgamma1, dbeta1, ... shaped like `parameters`."""
     X, Y = self.check_inputs(X, Y, training=True)
     J, A, Z, caches = self._forward_cost(X, Y, True, masks)
     grads = backward(Z, A, Y, caches, self.layers)
@@ -187,43 +323,67 @@ def gradients(self, X, Y, masks=None):
 
 @_patch_to(Multilayerperceptron)
 def cost(self, X, Y, training=False, masks=None):
-    """The cost J on (X, Y) of m examples: inference mode by default (running statistics, no
-    dropout); with training=True the objective `gradients` differentiates (batch statistics, dropout
-    masks). Includes the L2 term (lamda / 2m) sum ||W||^2 when Regularization is on, so with L2 it
-    depends on m; history['cost'] and history['val_cost'] record the mean loss without it."""
+    """The cost J on (X, Y) of m examples: inference mode by default (running
+    statistics, no dropout); with training=True the objective `gradients`
+    differentiates (batch statistics, dropout masks). Includes the L2 term (lamda /
+    2m) sum ||W||^2 when Regularization is on, so with L2 it depends on m;
+    history['cost'] and history['val_cost'] record the mean loss without it."""
     X, Y = self.check_inputs(X, Y, training)
     return self._forward_cost(X, Y, training, masks)[0]
 
 # %% ../nbs/14_model.ipynb #21f402cc
 @_patch_to(Multilayerperceptron)
 def train_step(self, X, Y):
-    """One mini-batch: chapter 7's `train_step` (forward, cost, backward, L2, update) on the model's
-    parameters, running statistics, generator, L2 term and optimizer. X (n_0, m), Y (n_L, m):
-    arrays of the model's dtype that `fit` validated (nothing is checked here). Returns (J, grads)."""
-    return network.train_step(X, Y, self.parameters, self.layers, self.optimizer.step, self.bn_state, self.rng,
-                              self._regularizers, bn_momentum=self.bn_momentum, bn_eps=self.bn_epsilon)
+    """One mini-batch: chapter 7's `train_step` (forward, cost, backward, L2, update) on
+    the model's parameters, running statistics, generator, L2 term and optimizer. X
+    (n_0, m), Y (n_L, m): arrays of the model's dtype that `fit` validated (nothing
+    is checked here). Returns (J, grads)."""
+    return network.train_step(
+        X,
+        Y,
+        self.parameters,
+        self.layers,
+        self.optimizer.step,
+        self.bn_state,
+        self.rng,
+        self._regularizers,
+        bn_momentum=self.bn_momentum,
+        bn_eps=self.bn_epsilon,
+    )
 
 # %% ../nbs/14_model.ipynb #fdd2c75c
-EVENTS = ("on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_train_end")
+EVENTS = (
+    "on_train_begin",
+    "on_epoch_begin",
+    "on_batch_end",
+    "on_epoch_end",
+    "on_train_end",
+)
 
 class History:
-    "Appends the epoch's mean losses (no L2 term, see `fit`) and metric to model.history; to model.costs with cost_history."
+    """Appends the epoch's mean losses (no L2 term, see `fit`) and
+    metric to model.history; to model.costs with cost_history."""
     def on_epoch_end(self, model, logs):
         for key in ("cost", "val_cost", "val_metric"):
             if key in logs: model.history.setdefault(key, []).append(logs[key])
         if model.cost_history: model.costs.append(logs["cost"])
 
 class LRSchedule:
-    "Sets model.optimizer.lr = schedule(epoch) before every epoch (epoch counted from 0)."
+    """Sets model.optimizer.lr = schedule(epoch) before
+    every epoch (epoch counted from 0)."""
     def __init__(self, schedule): self.schedule = schedule
-    def on_epoch_begin(self, model, logs): model.optimizer.lr = float(self.schedule(logs["epoch"]))
+    def on_epoch_begin(self, model, logs):
+        model.optimizer.lr = float(self.schedule(logs["epoch"]))
 
 class EarlyStopping:
-    """Stops `patience` epochs after the lowest validation loss; at the end of training puts back that epoch's
-    parameters and BatchNorm statistics (model.best_epoch_, from 1). The optimizer's moments and step count and
-    n_epochs_trained_ are not rewound: a later fit continues from the stopped epoch's optimizer state."""
-    def __init__(self, patience=5): self.patience = check_params(patience=patience)["patience"]
-    def on_train_begin(self, model, logs): self.best, self.best_state, self.waited = math.inf, None, 0
+    """Stops `patience` epochs after the lowest validation loss; at the end of training
+    puts back that epoch's parameters and BatchNorm statistics (model.best_epoch_,
+    from 1). The optimizer's moments and step count and n_epochs_trained_ are not
+    rewound: a later fit continues from the stopped epoch's optimizer state."""
+    def __init__(self, patience=5):
+        self.patience = check_params(patience=patience)["patience"]
+    def on_train_begin(self, model, logs):
+        self.best, self.best_state, self.waited = math.inf, None, 0
     def on_epoch_end(self, model, logs):
         if logs["val_cost"] < self.best:
             self.best, self.best_state, self.waited = logs["val_cost"], model._snapshot(), 0
@@ -233,16 +393,20 @@ class EarlyStopping:
         if self.waited >= self.patience:
             model.stopped_epoch_, model.stop_training = model.n_epochs_trained_, True
     def on_train_end(self, model, logs):
-        if self.waited: model._restore(self.best_state)   # the last epoch was not the best one
+        # the last epoch was not the best one
+        if self.waited: model._restore(self.best_state)
 
 class ProgressBar:
-    "A tqdm progress bar over the epochs with the last cost, when tqdm is installed (else nothing)."
+    """A tqdm progress bar over the epochs with the last
+    cost, when tqdm is installed (else nothing)."""
     def on_train_begin(self, model, logs):
         try: from tqdm.auto import tqdm
         except ImportError: tqdm = None
         self.bar = tqdm and tqdm(total=model.epoch, desc="epochs", leave=False)
     def on_epoch_end(self, model, logs):
-        if self.bar: self.bar.update(1); self.bar.set_postfix(cost=f"{logs['cost']:.4g}")
+        if self.bar:
+            self.bar.update(1)
+            self.bar.set_postfix(cost=f"{logs['cost']:.4g}")
     def on_train_end(self, model, logs):
         if self.bar: self.bar.close()
 
@@ -251,12 +415,13 @@ class ProgressBar:
 def fit(self, X, Y, validation_data=None, callbacks=None):
     """Train for `epoch` epochs of shuffled mini-batches; returns self.
 
-    X (features, N); Y (outputs, N), or integer labels (N,) / (1, N) for a softmax output.
-    history['cost'] (and costs) gets each epoch's mean training loss: the per-example losses of
-    the epoch's mini-batches (training mode) averaged over the N examples, without the L2 term.
-    validation_data=(X_val, Y_val) adds history['val_cost'], the mean loss on it (inference mode,
-    without the L2 term), and history['val_metric'] (accuracy, or MSE for regression) each epoch.
-    callbacks: objects with some of the methods in EVENTS. Calling fit again continues training."""
+    X (features, N); Y (outputs, N), or integer labels (N,) / (1, N) for a softmax
+    output. history['cost'] (and costs) gets each epoch's mean training loss: the
+    per-example losses of the epoch's mini-batches (training mode) averaged over the N
+    examples, without the L2 term. validation_data=(X_val, Y_val) adds
+    history['val_cost'], the mean loss on it (inference mode, without the L2 term), and
+    history['val_metric'] (accuracy, or MSE for regression) each epoch. callbacks:
+    objects with some of the methods in EVENTS. Calling fit again continues training."""
     X_rows, Y_rows = self._training_rows(X, Y)
     val, hooks = self._validation_inputs(validation_data), self._hooks(callbacks)
     N, has_bn = len(X_rows), any(s.batchnorm for s in self.layers)
@@ -266,15 +431,28 @@ def fit(self, X, Y, validation_data=None, callbacks=None):
         epoch = self.n_epochs_trained_
         self._call(hooks, "on_epoch_begin", {"epoch": epoch})
         total = 0.0
-        with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported once, below
-            for batch, idx in enumerate(minibatches(N, self.minibatch_size, self.rng, merge_single=has_bn)):
-                penalty = l2_cost(self.parameters, self._lamda, len(idx))   # J's L2 term, before the step
+        # divergence is reported once, below
+        with np.errstate(over="ignore", invalid="ignore"):
+            for batch, idx in enumerate(
+                minibatches(N, self.minibatch_size, self.rng, merge_single=has_bn)
+            ):
+                # J's L2 term, before the step
+                penalty = l2_cost(self.parameters, self._lamda, len(idx))
                 J, grads = self.train_step(X_rows[idx].T, Y_rows[idx].T)
-                total += (J - penalty) * len(idx)                         # the batch's summed loss
+                # the batch's summed loss
+                total += (J - penalty) * len(idx)
                 if hooks["on_batch_end"]:
-                    self._call(hooks, "on_batch_end", dict(epoch=epoch, batch=batch, cost=J, grads=types.MappingProxyType(grads)))
+                    self._call(
+                        hooks,
+                        "on_batch_end",
+                        dict(epoch=epoch, batch=batch, cost=J, grads=types.MappingProxyType(grads)),
+                    )
         self.n_epochs_trained_ += 1
-        logs = {"epoch": epoch, "cost": self._epoch_cost(total / N), **self._validation_logs(val)}
+        logs = {
+            "epoch": epoch,
+            "cost": self._epoch_cost(total / N),
+            **self._validation_logs(val),
+        }
         self.is_fitted_ = True
         self._call(hooks, "on_epoch_end", logs)
         if self.stop_training: break
@@ -284,36 +462,51 @@ def fit(self, X, Y, validation_data=None, callbacks=None):
 # %% ../nbs/14_model.ipynb #91784a50
 @_patch_to(Multilayerperceptron)
 def _training_rows(self, X, Y):
-    """Validated X, Y as (m, n_0) and (m, n_L), C-contiguous: row i is example i. When X is
-    column-major its transpose IS that array, so nothing is copied; otherwise one copy."""
+    """Validated X, Y as (m, n_0) and (m, n_L), C-contiguous: row i is example i. When X
+    is column-major its transpose IS that array, so nothing is copied; otherwise one
+    copy."""
     X, Y = self.check_inputs(X, Y)
-    # the smallest mini-batch BatchNorm will see (a trailing single example joins its neighbour)
+    # the smallest mini-batch BatchNorm will see (a trailing single example joins its
+    # neighbour)
     check_minibatch_for_batchnorm(min(self.minibatch_size, X.shape[1]), self.layers)
     return np.ascontiguousarray(X.T), np.ascontiguousarray(Y.T)
 
 @_patch_to(Multilayerperceptron)
 def _validation_inputs(self, validation_data):
     if validation_data is None:
-        if self.early_stopping: raise ValueError("early_stopping=True needs validation_data=(X_val, Y_val) to watch.")
+        if self.early_stopping:
+            raise ValueError(
+                "early_stopping=True needs validation_data=(X_val, Y_val) to watch."
+            )
         return None
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-        raise TypeError("validation_data must be a pair (X_val, Y_val) in the same layout as X, Y.")
+        raise TypeError(
+            "validation_data must be a pair (X_val, Y_val) in the same layout as X, Y."
+        )
     if any(v is None for v in validation_data):
-        raise TypeError("validation_data=(X_val, Y_val) needs both arrays; got None for "
-                        f"{'X_val' if validation_data[0] is None else 'Y_val'}.")
+        raise TypeError(
+            "validation_data=(X_val, Y_val) needs both arrays; got None for "
+            f"{'X_val' if validation_data[0] is None else 'Y_val'}."
+        )
     return self.check_inputs(*validation_data)
 
 @_patch_to(Multilayerperceptron)
 def _hooks(self, callbacks):
-    "event -> the bound methods of the built-in callbacks the keywords switch on, then of `callbacks`."
+    """event -> the bound methods of the built-in callbacks
+    the keywords switch on, then of `callbacks`."""
     extra = list(callbacks or [])
     for cb in extra:
         if not any(callable(getattr(cb, e, None)) for e in EVENTS):
-            raise TypeError(f"each callback needs at least one of the methods {', '.join(EVENTS)}; got {cb!r:.60}.")
+            raise TypeError(
+                f"each callback needs at least one of the methods {', '.join(EVENTS)}; got"
+                f" {cb!r:.60}."
+            )
     cbs = [History(), *([LRSchedule(self.lr_schedule)] if self.lr_schedule else []),
            *([EarlyStopping(self.patience)] if self.early_stopping else []),
            *([ProgressBar()] if self.progress else []), *extra]
-    return {e: [getattr(cb, e) for cb in cbs if callable(getattr(cb, e, None))] for e in EVENTS}
+    return {
+        e: [getattr(cb, e) for cb in cbs if callable(getattr(cb, e, None))] for e in EVENTS
+    }
 
 @_patch_to(Multilayerperceptron)
 def _call(self, hooks, event, logs):
@@ -324,21 +517,25 @@ def _call(self, hooks, event, logs):
 def _epoch_cost(self, cost):
     "The epoch's cost, or a ValueError naming the epoch when training diverged."
     if not math.isfinite(cost):
-        raise ValueError(f"Training diverged: the cost became {cost} in epoch {self.n_epochs_trained_}. "
-                         f"Use a smaller learning rate (lr={self.optimizer.lr} now; try lr={self.optimizer.lr / 10:g}), "
-                         f"standardize the inputs, or turn on BatchNorm.")
+        raise ValueError(
+            f"Training diverged: the cost became {cost} in epoch {self.n_epochs_trained_}. Use"
+            f" a smaller learning rate (lr={self.optimizer.lr} now; try"
+            f" lr={self.optimizer.lr / 10:g}), standardize the inputs, or turn on BatchNorm."
+        )
     return cost
 
 @_patch_to(Multilayerperceptron)
 def _validation_logs(self, val):
-    "{'val_cost' (the mean loss, no L2 term), 'val_metric'} on the validated pair `val` (one forward pass), or {}."
+    """{'val_cost' (the mean loss, no L2 term), 'val_metric'} on the
+    validated pair `val` (one forward pass), or {}."""
     if val is None: return {}
     val_cost, A_val = self._forward_cost(*val, training=False, penalty=False)[:2]
     return {"val_cost": val_cost, "val_metric": self._metric(A_val, val[1])}
 
 @_patch_to(Multilayerperceptron)
 def _metric(self, A, Y):
-    "Validation metric of outputs A against validated Y: accuracy, or MSE for regression."
+    """Validation metric of outputs A against validated
+    Y: accuracy, or MSE for regression."""
     if self.loss == "mse": return mean_squared_error(Y, A)
     return accuracy(Y, self._classes(A))
 
@@ -349,19 +546,25 @@ def _snapshot(self):
 @_patch_to(Multilayerperceptron)
 def _restore(self, snap):
     # copy into the existing arrays so the optimizer's references stay valid
-    for k, v in snap.items(): (self.parameters if k in self.parameters else self.bn_state)[k][...] = v
+    for k, v in snap.items():
+        (self.parameters if k in self.parameters else self.bn_state)[k][...] = v
 
 # %% ../nbs/14_model.ipynb #0fcbaaac
 @_patch_to(Multilayerperceptron)
 def predict(self, X):
-    """Output of the network in inference mode (running BatchNorm statistics, no dropout):
-    probabilities for softmax/sigmoid outputs, values for regression, shape (n_L, m).
-    Works before fit (with the initial weights), as any function of the parameters does."""
+    """Output of the network in inference mode (running BatchNorm statistics, no
+    dropout): probabilities for softmax/sigmoid outputs, values for regression, shape
+    (n_L, m). Works before fit (with the initial weights), as any function of the
+    parameters does."""
     X = self.check_inputs(X)
-    A = forward(X, self.parameters, self.layers, False, self.bn_state, bn_eps=self.bn_epsilon)[0]
+    A = forward(
+        X, self.parameters, self.layers, False, self.bn_state, bn_eps=self.bn_epsilon
+    )[0]
     if not np.all(np.isfinite(A)):
-        raise ValueError("The network produced NaN or inf outputs: its parameters are no longer finite "
-                         "(training diverged?). Retrain with a smaller learning rate.")
+        raise ValueError(
+            "The network produced NaN or inf outputs: its parameters are no longer finite "
+            "(training diverged?). Retrain with a smaller learning rate."
+        )
     return A
 
 @_patch_to(Multilayerperceptron)
@@ -372,29 +575,34 @@ def _classes(self, A):
 
 @_patch_to(Multilayerperceptron)
 def predict_class(self, X):
-    """Predicted classes: integer labels (m,) for a softmax output (argmax) or a single sigmoid
-    unit (threshold 0.5); a (n_L, m) 0/1 array for several sigmoid units (multi-label)."""
+    """Predicted classes: integer labels (m,) for a softmax output (argmax) or a single
+    sigmoid unit (threshold 0.5); a (n_L, m) 0/1 array for several sigmoid units
+    (multi-label)."""
     if self.loss == "mse":
-        raise ValueError(f"predict_class is for classification (softmax or sigmoid output); this model's "
-                         f"output is {self.output_activation!r} (regression): use predict(X).")
+        raise ValueError(
+            "predict_class is for classification (softmax or sigmoid output); this model's "
+            f"output is {self.output_activation!r} (regression): use predict(X)."
+        )
     return self._classes(self.predict(X))
 
 # %% ../nbs/14_model.ipynb #3ab6b9c3
 @_patch_to(Multilayerperceptron)
 def matrix_eval(self, Y, P):
-    """Evaluate predictions P against targets Y.
-    Classification: (accuracy, precision, recall, f1) -- binary for a sigmoid output (positive
-    class 1), macro averages over the classes for softmax; Y one-hot or integer labels.
-    Several sigmoid units (multi-label): every (unit, example) label counts as one binary
-    decision (micro averages; accuracy is then the fraction of correct labels).
-    Regression: the mean squared error."""
+    """Evaluate predictions P against targets Y. Classification: (accuracy, precision,
+    recall, f1) -- binary for a sigmoid output (positive class 1), macro averages
+    over the classes for softmax; Y one-hot or integer labels. Several sigmoid units
+    (multi-label): every (unit, example) label counts as one binary decision (micro
+    averages; accuracy is then the fraction of correct labels). Regression: the mean
+    squared error."""
     if self.loss == "mse": return mean_squared_error(Y, P)
     n_out = self.layers[-1].neurons
     if self.output_activation == "sigmoid" and n_out > 1:
         Y, P = np.asarray(Y), np.asarray(P)
         if Y.shape != (n_out, P.shape[-1]) or P.shape != Y.shape:
-            raise ValueError(f"multi-label evaluation needs Y and P of shape ({n_out}, m), one row per "
-                             f"sigmoid unit; got Y {Y.shape} and P {P.shape}.")
+            raise ValueError(
+                f"multi-label evaluation needs Y and P of shape ({n_out}, m), one row per "
+                f"sigmoid unit; got Y {Y.shape} and P {P.shape}."
+            )
         return classification_metrics(Y.ravel(), P.ravel(), average="binary")
     if self.output_activation == "softmax":
         return classification_metrics(Y, P, n_classes=self.layers[-1].neurons, average="macro")
@@ -403,40 +611,59 @@ def matrix_eval(self, Y, P):
 # %% ../nbs/14_model.ipynb #96adf737
 @_patch_to(Multilayerperceptron)
 def state_dict(self):
-    """What training changed: arrays 'param.<key>', 'bn.<key>' (the live arrays), 'opt.<slot>.<key>'
-    and 'opt.t' (copies), 'costs' and 'history.<name>' (float64), and the plain values 'rng' (the
-    generator's state dict), 'optimizer_lr', 'is_fitted', 'n_epochs_trained'."""
+    """What training changed: arrays 'param.<key>', 'bn.<key>' (the live arrays),
+    'opt.<slot>.<key>' and 'opt.t' (copies), 'costs' and 'history.<name>' (float64),
+    and the plain values 'rng' (the generator's state dict), 'optimizer_lr',
+    'is_fitted', 'n_epochs_trained'."""
     d = {f"param.{k}": v for k, v in self.parameters.items()}
     d |= {f"bn.{k}": v for k, v in self.bn_state.items()}
     d |= {f"opt.{k}": v for k, v in self.optimizer.state_dict().items()}
     d["costs"] = np.array(self.costs, dtype=np.float64)
     d |= {f"history.{k}": np.array(v, dtype=np.float64) for k, v in self.history.items()}
-    return d | {"rng": self.rng.bit_generator.state, "optimizer_lr": float(self.optimizer.lr),
-                "is_fitted": bool(self.is_fitted_), "n_epochs_trained": int(self.n_epochs_trained_)}
+    return d | {
+        "rng": self.rng.bit_generator.state,
+        "optimizer_lr": float(self.optimizer.lr),
+        "is_fitted": bool(self.is_fitted_),
+        "n_epochs_trained": int(self.n_epochs_trained_),
+    }
 
 @_patch_to(Multilayerperceptron)
 def load_state_dict(self, d):
-    """Put back a `state_dict` of a model with the same configuration (trusted: appendix A2 checks
-    files). Arrays are copied into the existing ones, so the optimizer's references stay valid."""
+    """Put back a `state_dict` of a model with the same configuration (trusted: appendix
+    A2 checks files). Arrays are copied into the existing ones, so the optimizer's
+    references stay valid."""
     for k, v in self.parameters.items(): v[...] = d[f"param.{k}"]
     for k, v in self.bn_state.items(): v[...] = d[f"bn.{k}"]
     self.optimizer.load_state_dict({k[4:]: v for k, v in d.items() if k.startswith("opt.")})
     self.optimizer.lr, self.rng.bit_generator.state = d["optimizer_lr"], d["rng"]
     self.costs = np.asarray(d["costs"]).tolist()
-    self.history = {k[8:]: np.asarray(v).tolist() for k, v in d.items() if k.startswith("history.")}
+    self.history = {
+        k[8:]: np.asarray(v).tolist() for k, v in d.items() if k.startswith("history.")
+    }
     self.is_fitted_, self.n_epochs_trained_ = d["is_fitted"], d["n_epochs_trained"]
     return self
 
 # %% ../nbs/14_model.ipynb #98038262
 @_patch_to(Multilayerperceptron)
 def plot_cost(self, ax=None):
-    "Plot the mean training loss per epoch (and the validation loss when recorded), without the L2 term."
+    """Plot the mean training loss per epoch (and the
+    validation loss when recorded), without the L2 term."""
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(5, 3.5))[1]
-    ax.plot(range(1, len(self.history["cost"]) + 1), self.history["cost"], label="training (epoch mean, training mode)")
+    ax.plot(
+        range(1, len(self.history["cost"]) + 1),
+        self.history["cost"],
+        label="training (epoch mean, training mode)",
+    )
     if self.history.get("val_cost"):
-        ax.plot(range(1, len(self.history["val_cost"]) + 1), self.history["val_cost"], label="validation (end of epoch, inference mode)")
-    ax.set_xlabel("epoch"); ax.set_ylabel(f"mean loss ({self.loss}, no L2 term)"); ax.legend()
+        ax.plot(
+            range(1, len(self.history["val_cost"]) + 1),
+            self.history["val_cost"],
+            label="validation (end of epoch, inference mode)",
+        )
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"mean loss ({self.loss}, no L2 term)")
+    ax.legend()
     return ax
 
 @_patch_to(Multilayerperceptron)

@@ -16,12 +16,13 @@ from .losses import compute_cost, output_gradient
 class Step(NamedTuple):
     """An optional step inside every layer that `applies(spec)` to (BatchNorm, dropout).
 
-    slot: 'Z' (after the dense product, before the activation) or 'A' (after the activation).
-    forward(x, l, spec, params, run) -> (out, cache), x and out (n_l, m); `run` is the pass's
-    dict: training, state, rng, masks and options (e.g. bn_eps). backward(dout, cache) -> (dx, grads),
-    grads keyed by short names ('gamma'), stored by the loop as 'dgamma{l}'. init(n, dtype) ->
-    (params, state) keyed by short names, or None. bias=False: the layer gets no dense bias.
-    options: the names of the keyword options of `forward` the step reads from `run`."""
+    slot: 'Z' (after the dense product, before the activation) or 'A' (after the
+    activation). forward(x, l, spec, params, run) -> (out, cache), x and out (n_l, m);
+    `run` is the pass's dict: training, state, rng, masks and options (e.g. bn_eps).
+    backward(dout, cache) -> (dx, grads), grads keyed by short names ('gamma'), stored
+    by the loop as 'dgamma{l}'. init(n, dtype) -> (params, state) keyed by short names,
+    or None. bias=False: the layer gets no dense bias. options: the names of the keyword
+    options of `forward` the step reads from `run`."""
     name: str
     slot: str
     applies: Callable
@@ -46,15 +47,19 @@ def _steps(spec, slot):
 def init_parameters(layers, rng, dtype=np.float64):
     """Fresh parameters and state for a parsed layer list (index 0 = the input layer).
 
-    Returns (params, state): params holds W{l} (n_l, n_{l-1}) from `init_weights`, b{l} (n_l, 1)
-    zeros unless a step of the layer has bias=False, then the steps' parameters ('gamma{l}', ...);
-    state holds the steps' state ('running_mean{l}', ...)."""
+    Returns (params, state): params holds W{l} (n_l, n_{l-1}) from `init_weights`, b{l}
+    (n_l, 1) zeros unless a step of the layer has bias=False, then the steps'
+    parameters ('gamma{l}', ...); state holds the steps' state ('running_mean{l}',
+    ...)."""
     dtype, params, state = np.dtype(dtype), {}, {}
     for l in range(1, len(layers)):
         spec = layers[l]
-        params[f"W{l}"] = init_weights(spec.neurons, layers[l - 1].neurons, spec.activation, rng, dtype)
+        params[f"W{l}"] = init_weights(
+            spec.neurons, layers[l - 1].neurons, spec.activation, rng, dtype
+        )
         steps = _steps(spec, "Z") + _steps(spec, "A")
-        if all(s.bias for s in steps): params[f"b{l}"] = np.zeros((spec.neurons, 1), dtype)
+        if all(s.bias for s in steps):
+            params[f"b{l}"] = np.zeros((spec.neurons, 1), dtype)
         for s in steps:
             p, st = s.init(spec.neurons, dtype) if s.init else ({}, {})
             params.update({f"{k}{l}": v for k, v in p.items()})
@@ -63,18 +68,22 @@ def init_parameters(layers, rng, dtype=np.float64):
 
 # %% ../nbs/07_first_network.ipynb #7c01485f
 def forward(X, params, layers, training, state=None, rng=None, masks=None, **options):
-    """Forward pass through every layer: dense -> Z-slot steps -> activation -> A-slot steps.
+    """Forward pass through every layer: dense -> Z-slot steps -> activation -> A-slot
+    steps.
 
-    X (n_0, m). `training` tells the steps which mode to run in (batch statistics and dropout
-    masks, or running statistics and none); `state`, `rng`, `masks` and `options` (names that a
-    registered step declares, e.g. bn_eps) reach them in the dict `run`. Returns A_L (n_L, m),
-    Z_L (n_L, m) (the output pre-activation, which the stable losses use) and `caches`, one
-    (dense, Z-steps, activation, A-steps) per layer l = 1..L (caches[l - 1]): the dense layer's
-    cache, the Z-slot's (step, cache) pairs, the activation's cache (Z, G, name) and the A-slot's
-    (step, cache) pairs. `activation_output` reads G^[l] from it."""
+    X (n_0, m). `training` tells the steps which mode to run in (batch statistics and
+    dropout masks, or running statistics and none); `state`, `rng`, `masks` and
+    `options` (names that a registered step declares, e.g. bn_eps) reach them in the
+    dict `run`. Returns A_L (n_L, m), Z_L (n_L, m) (the output pre-activation, which the
+    stable losses use) and `caches`, one (dense, Z-steps, activation, A-steps) per layer
+    l = 1..L (caches[l - 1]): the dense layer's cache, the Z-slot's (step, cache) pairs,
+    the activation's cache (Z, G, name) and the A-slot's (step, cache) pairs.
+    `activation_output` reads G^[l] from it."""
     if options and not set(options) <= {o for s in STEPS for o in s.options}:
-        raise TypeError(f"forward() got options {sorted(options)}; the registered steps read only "
-                        f"{sorted({o for s in STEPS for o in s.options})}")
+        raise TypeError(
+            f"forward() got options {sorted(options)}; the registered steps read only "
+            f"{sorted({o for s in STEPS for o in s.options})}"
+        )
     run = dict(training=training, state=state, rng=rng, masks=masks, **options)
     A, caches = X, []
     for l in range(1, len(layers)):
@@ -91,75 +100,112 @@ def forward(X, params, layers, training, state=None, rng=None, masks=None, **opt
     return A, Z, caches
 
 def activation_output(cache):
-    """G^[l] (n_l, m), layer l's activation output before its A-slot steps (dropout), from that
-    layer's entry caches[l - 1] of `forward`: (dense, Z-steps, (Z, G, name), A-steps)."""
+    """G^[l] (n_l, m), layer l's activation output before its A-slot steps (dropout),
+    from that layer's entry caches[l - 1] of `forward`: (dense, Z-steps, (Z, G,
+    name), A-steps)."""
     return cache[2][1]
 
 # %% ../nbs/07_first_network.ipynb #dfec3d44
 def _step_backward(steps, d, l, grads):
-    "Run the (step, cache) pairs of one slot backwards; store their gradients as d<name>{l}."
+    """Run the (step, cache) pairs of one slot backwards;
+    store their gradients as d<name>{l}."""
     for step, cache in reversed(steps):
         d, g = step.backward(d, cache)
         grads.update({f"d{k}{l}": v for k, v in g.items()})
     return d
 
 def backward(Z_L, A_L, Y, caches, layers):
-    """Backward pass: gradients of the mean data cost J0 = (1/m) sum_i loss_i for every parameter.
+    """Backward pass: gradients of the mean data cost J0 = (1/m) sum_i loss_i for every
+    parameter.
 
-    J0 is the cost J without chapter 12's L2 term (which `train_step`'s regularizers add).
+    J0 is the cost J without chapter 12's L2 term (which `train_step`'s regularizers
+    add).
 
-    Z_L, A_L (n_L, m) from `forward`; Y (n_L, m) targets; caches from `forward` in training mode.
-    Returns a dict with dW{l}, db{l} and the steps' gradients, shaped like the parameters."""
+    Z_L, A_L (n_L, m) from `forward`; Y (n_L, m) targets; caches from `forward` in
+    training mode. Returns a dict with dW{l}, db{l} and the steps' gradients, shaped
+    like the parameters."""
     grads, L = {}, len(layers) - 1
-    dZ = output_gradient(Z_L, A_L, Y, layers[L].activation)   # chapter 4: A - Y, or 2(A - Y) for Linear + MSE
+    # chapter 4: A - Y, or 2(A - Y) for Linear + MSE
+    dZ = output_gradient(Z_L, A_L, Y, layers[L].activation)
     for l in range(L, 0, -1):
         dense_cache, z_steps, act_cache, a_steps = caches[l - 1]
-        if l < L:                                  # the output layer's dZ came from the loss
+        # the output layer's dZ came from the loss
+        if l < L:
             dZ = activation_backward(_step_backward(a_steps, dA, l, grads), act_cache)
         dZ = _step_backward(z_steps, dZ, l, grads)
-        # need_dA_prev: layer 1's dA_prev would be the gradient w.r.t. X, which nothing uses
+        # need_dA_prev: layer 1's dA_prev would be the gradient w.r.t. X, which nothing
+        # uses
         dA, grads[f"dW{l}"], db = dense_backward(dZ, dense_cache, need_dA_prev=l > 1)
         if db is not None: grads[f"db{l}"] = db
     return grads
 
 # %% ../nbs/07_first_network.ipynb #8d67287d
 def minibatches(n_examples, batch_size, rng, merge_single=False):
-    """Index arrays of the mini-batches of one epoch over `n_examples` examples (the whole training
-    set, N in the text): one shuffled permutation of range(n_examples), cut in consecutive slices of
-    `batch_size` (the mini-batch size, m in the text); the last, partial slice is kept. With
-    `merge_single=True` a last slice of ONE example joins the previous one, which then has
-    batch_size + 1 examples (BatchNorm cannot normalize one example)."""
+    """Index arrays of the mini-batches of one epoch over `n_examples` examples (the
+    whole training set, N in the text): one shuffled permutation of
+    range(n_examples), cut in consecutive slices of `batch_size` (the mini-batch
+    size, m in the text); the last, partial slice is kept. With `merge_single=True` a
+    last slice of ONE example joins the previous one, which then has batch_size + 1
+    examples (BatchNorm cannot normalize one example)."""
     order = rng.permutation(n_examples)
     starts = list(range(0, n_examples, batch_size))
     if merge_single and len(starts) > 1 and n_examples - starts[-1] == 1: starts.pop()
     return [order[s:e] for s, e in zip(starts, starts[1:] + [n_examples])]
 
 def sgd(lr):
-    "Plain gradient descent as an update rule: update(params, grads) sets p -= lr * dp in place."
+    """Plain gradient descent as an update rule:
+    update(params, grads) sets p -= lr * dp in place."""
     def update(params, grads):
         for k, p in params.items(): p -= lr * grads["d" + k]
     return update
 
 # %% ../nbs/07_first_network.ipynb #de37c303
-def train_step(X, Y, params, layers, update, state=None, rng=None, regularizers=(), **options):
-    """One mini-batch of m examples: forward, cost, backward, update. X (n_0, m), Y (n_L, m).
+def train_step(
+    X, Y, params, layers, update, state=None, rng=None, regularizers=(), **options
+):
+    """One mini-batch of m examples: forward, cost, backward, update. X (n_0, m), Y
+    (n_L, m).
 
-    update(params, grads) changes params in place; each reg in `regularizers` is called as
-    reg(params, grads, m), adds its gradient to grads in place and returns its cost term.
-    state, rng and options go to `forward`. Returns (J, grads), J including the regularizers."""
+    update(params, grads) changes params in place; each reg in `regularizers` is called
+    as reg(params, grads, m), adds its gradient to grads in place and returns its cost
+    term. state, rng and options go to `forward`. Returns (J, grads), J including the
+    regularizers."""
     A, Z, caches = forward(X, params, layers, True, state, rng, **options)
     J = compute_cost(Z, A, Y, layers[-1].activation)
     grads = backward(Z, A, Y, caches, layers)
-    for reg in regularizers: J += reg(params, grads, X.shape[1])
+    for reg in regularizers:
+        J += reg(params, grads, X.shape[1])
     update(params, grads)
     return J, grads
 
-def train_epoch(X, Y, params, layers, update, rng, batch_size=32, state=None, regularizers=(), **options):
-    """One epoch of `train_step` over shuffled mini-batches of (X (n_0, N), Y (n_L, N)), drawn from
-    `rng` (which dropout also uses). Returns the epoch's cost: the mini-batch costs averaged over
-    the examples. A trailing mini-batch of one example joins the previous one."""
+def train_epoch(
+    X,
+    Y,
+    params,
+    layers,
+    update,
+    rng,
+    batch_size=32,
+    state=None,
+    regularizers=(),
+    **options
+):
+    """One epoch of `train_step` over shuffled mini-batches of (X (n_0, N), Y (n_L, N)),
+    drawn from `rng` (which dropout also uses). Returns the epoch's cost: the
+    mini-batch costs averaged over the examples. A trailing mini-batch of one example
+    joins the previous one."""
     total = 0.0
     for idx in minibatches(X.shape[1], batch_size, rng, merge_single=True):
-        J, _ = train_step(X[:, idx], Y[:, idx], params, layers, update, state, rng, regularizers, **options)
+        J, _ = train_step(
+            X[:, idx],
+            Y[:, idx],
+            params,
+            layers,
+            update,
+            state,
+            rng,
+            regularizers,
+            **options
+        )
         total += J * len(idx)
     return total / X.shape[1]

@@ -11,9 +11,10 @@ class Optimizer:
     """Base class: an update rule applied in place to a parameter dictionary.
 
     Subclasses list the per-parameter state they keep in `slots` (e.g. `('v',)`) and the
-    constructor arguments besides `lr` in `hyperparameters`, and implement `_update(key, p, g,
-    buf)`, which changes `p` in place. State arrays are created lazily, on the first step, as zeros
-    with the parameter's shape and dtype, under flat names `'<slot>.<key>'` such as `'v.W1'`."""
+    constructor arguments besides `lr` in `hyperparameters`, and implement `_update(key,
+    p, g, buf)`, which changes `p` in place. State arrays are created lazily, on the
+    first step, as zeros with the parameter's shape and dtype, under flat names
+    `'<slot>.<key>'` such as `'v.W1'`."""
     slots, hyperparameters = (), ()
 
     def __init__(self, lr):
@@ -22,14 +23,16 @@ class Optimizer:
         self._bufs = {}   # key -> scratch array for in-place arithmetic, NOT state
 
     def _slot(self, slot, key, p):
-        "The state array `slot` of parameter `key`, created as zeros like `p` on first use."
+        """The state array `slot` of parameter `key`,
+        created as zeros like `p` on first use."""
         name = f"{slot}.{key}"
         if name not in self.state: self.state[name] = np.zeros_like(p)
         return self.state[name]
 
     def _buf(self, key, p):
         b = self._bufs.get(key)
-        if b is None or b.shape != p.shape or b.dtype != p.dtype: b = self._bufs[key] = np.empty_like(p)
+        if b is None or b.shape != p.shape or b.dtype != p.dtype:
+            b = self._bufs[key] = np.empty_like(p)
         return b
 
     def _begin_step(self): pass
@@ -37,14 +40,16 @@ class Optimizer:
     def step(self, params, grads):
         """Update every array of `params` in place from `grads`.
 
-        params: dict key -> float array (e.g. 'W1' of shape (n_1, n_0));
-        grads: dict with the same keys prefixed by 'd' ('dW1'), arrays of the same shapes."""
+        params: dict key -> float array (e.g. 'W1' of shape (n_1, n_0)); grads: dict
+        with the same keys prefixed by 'd' ('dW1'), arrays of the same shapes."""
         self._begin_step()
-        for key, p in params.items(): self._update(key, p, grads["d" + key], self._buf(key, p))
+        for key, p in params.items():
+            self._update(key, p, grads["d" + key], self._buf(key, p))
 
 # %% ../nbs/08_optimizers.ipynb #de216c40
 def _state_dict(self):
-    "Copies of the state arrays under flat names ('v.W1', ...); hyperparameters not included."
+    """Copies of the state arrays under flat names
+    ('v.W1', ...); hyperparameters not included."""
     return {k: v.copy() for k, v in self.state.items()}
 
 def _load_state_dict(self, d):
@@ -56,7 +61,9 @@ def _config(self):
     return {"lr": self.lr, **{h: getattr(self, h) for h in self.hyperparameters}}
 
 def _repr(self):
-    return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.config().items())})"
+    return (
+        f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.config().items())})"
+    )
 
 Optimizer.state_dict, Optimizer.load_state_dict = _state_dict, _load_state_dict
 Optimizer.config, Optimizer.__repr__ = _config, _repr
@@ -70,7 +77,8 @@ class SGD(Optimizer):
 
 # %% ../nbs/08_optimizers.ipynb #c1c4e180
 class Momentum(Optimizer):
-    "Gradient descent with momentum: `v = beta v + (1-beta) g; p -= lr v` (state `'v.<key>'`)."
+    """Gradient descent with momentum: `v = beta v +
+    (1-beta) g; p -= lr v` (state `'v.<key>'`)."""
     slots, hyperparameters = ("v",), ("beta",)
     def __init__(self, lr, beta=0.9):
         super().__init__(lr)
@@ -84,7 +92,8 @@ class Momentum(Optimizer):
 
 # %% ../nbs/08_optimizers.ipynb #ca2d58c5
 class RMSProp(Optimizer):
-    "RMSProp: `s = beta s + (1-beta) g^2; p -= lr g / (sqrt(s) + epsilon)` (state `'s.<key>'`)."
+    """RMSProp: `s = beta s + (1-beta) g^2; p -= lr g /
+    (sqrt(s) + epsilon)` (state `'s.<key>'`)."""
     slots, hyperparameters = ("s",), ("beta", "epsilon")
     def __init__(self, lr, beta=0.9, epsilon=1e-8):
         super().__init__(lr)
@@ -100,12 +109,14 @@ class RMSProp(Optimizer):
 
 # %% ../nbs/08_optimizers.ipynb #04f8f5a6
 class Adam(Optimizer):
-    """Adam with bias correction; `weight_decay > 0` gives AdamW (decoupled weight decay, PyTorch's form).
+    """Adam with bias correction; `weight_decay > 0` gives AdamW (decoupled weight
+    decay, PyTorch's form).
 
-    m = b1 m + (1-b1) g,  v = b2 v + (1-b2) g^2,  m_hat = m / (1-b1^t),  v_hat = v / (1-b2^t),
-    p -= lr * m_hat / (sqrt(v_hat) + epsilon);  AdamW first shrinks weights (keys 'W...') by
-    `p -= lr * weight_decay * p`. State: 'm.<key>' (the first moment, V in the text), 'v.<key>' (the
-    second moment, S) and the step count 't' (0-d int64)."""
+    m = b1 m + (1-b1) g,  v = b2 v + (1-b2) g^2,  m_hat = m / (1-b1^t),  v_hat = v /
+    (1-b2^t), p -= lr * m_hat / (sqrt(v_hat) + epsilon);  AdamW first shrinks weights
+    (keys 'W...') by `p -= lr * weight_decay * p`. State: 'm.<key>' (the first moment, V
+    in the text), 'v.<key>' (the second moment, S) and the step count 't' (0-d
+    int64)."""
     slots, hyperparameters = ("m", "v"), ("beta1", "beta2", "epsilon", "weight_decay")
     def __init__(self, lr, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=0.0):
         super().__init__(lr)
@@ -123,10 +134,11 @@ class Adam(Optimizer):
         m *= b1; np.multiply(g, 1.0 - b1, out=buf); m += buf
         v *= b2; np.multiply(g, g, out=buf); buf *= 1.0 - b2; v += buf
         if self.weight_decay and key.startswith("W"):
-            p *= 1.0 - lr * self.weight_decay   # decoupled: p -= lr*wd*p, never enters g, m or v
-        # lr * m_hat / (sqrt(v_hat) + eps) with both corrections folded into scalars, one pass
-        # fewer over the array: = (lr * s2 / c1) * m / (sqrt(v) + eps * s2), c1 = 1 - b1^t,
-        # s2 = sqrt(1 - b2^t) (multiply numerator and denominator by s2).
+            # decoupled: p -= lr*wd*p, never enters g, m or v
+            p *= 1.0 - lr * self.weight_decay
+        # lr * m_hat / (sqrt(v_hat) + eps) with both corrections folded into scalars,
+        # one pass fewer over the array: = (lr * s2 / c1) * m / (sqrt(v) + eps * s2), c1
+        # = 1 - b1^t, s2 = sqrt(1 - b2^t) (multiply numerator and denominator by s2).
         c1, s2 = 1.0 - b1 ** self.t, (1.0 - b2 ** self.t) ** 0.5
         np.sqrt(v, out=buf); buf += self.epsilon * s2
         np.divide(m, buf, out=buf); buf *= lr * s2 / c1; p -= buf
@@ -143,18 +155,36 @@ class Adam(Optimizer):
 
 # %% ../nbs/08_optimizers.ipynb #23f912cf
 class AdamW(Adam):
-    "Adam with decoupled weight decay: `Adam(..., weight_decay)` with `weight_decay > 0`."
+    """Adam with decoupled weight decay: `Adam(...,
+    weight_decay)` with `weight_decay > 0`."""
     def __init__(self, lr, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=0.01):
-        positive = Param('real', 0, closed='neither', meaning="AdamW's decoupled weight decay, e.g. 0.01; "
-                         "for none use Adam")
-        super().__init__(lr, beta1, beta2, epsilon, check_param("weight_decay", weight_decay, positive))
+        positive = Param(
+            'real',
+            0,
+            closed='neither',
+            meaning="AdamW's decoupled weight decay, e.g. 0.01; for none use Adam",
+        )
+        super().__init__(
+            lr, beta1, beta2, epsilon, check_param("weight_decay", weight_decay, positive)
+        )
 
-OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "rmsprop": RMSProp, "adam": Adam, "adamw": AdamW}
+OPTIMIZERS = {
+    "sgd": SGD,
+    "momentum": Momentum,
+    "rmsprop": RMSProp,
+    "adam": Adam,
+    "adamw": AdamW,
+}
 
 # %% ../nbs/08_optimizers.ipynb #5e8c0435
 def step_decay(lr0, drop=0.5, every=10):
-    "Schedule `epoch -> lr0 * drop ** (epoch // every)`: multiply by `drop` every `every` epochs."
-    lr0, drop, every = check_param("lr0", lr0), check_param("drop", drop), check_param("every", every)
+    """Schedule `epoch -> lr0 * drop ** (epoch // every)`:
+    multiply by `drop` every `every` epochs."""
+    lr0, drop, every = (
+        check_param("lr0", lr0),
+        check_param("drop", drop),
+        check_param("every", every),
+    )
     return lambda epoch: lr0 * drop ** (epoch // every)
 
 def exponential_decay(lr0, rate=0.96):

@@ -16,42 +16,84 @@ from .model import Multilayerperceptron
 
 # %% ../nbs/a2_saving.ipynb #d9e113d5
 FORMAT = 'mlp-model'   # the file says what it is ...
-FORMAT_VERSION = 2     # ... and which layout of arrays and metadata it uses (version 1 still loads)
-_META = '__meta__'     # the one array that holds the JSON metadata, as UTF-8 bytes (uint8)
+# ... and which layout of arrays and metadata it uses (version 1 still loads)
+FORMAT_VERSION = 2
+# the one array that holds the JSON metadata, as UTF-8 bytes (uint8)
+_META = '__meta__'
 _MAX_META_BYTES = 1 << 20
 
 # %% ../nbs/a2_saving.ipynb #c86f9bfc
-_DAMAGED = {   # why a file is refused -> message (str.format fields from the check)
-    'unreadable': "not a readable mlp model file ({why}). Model files are .npz archives of numeric "
-                  "arrays written by save_model.",
-    'pickled': "it contains pickled Python objects, which are never loaded: unpickling a file can run any code in it",
-    'no_meta': "no '__meta__' entry, so not an mlp model file. Save models with model.save(path).",
-    'meta_array': "metadata must be a 1-D uint8 array of UTF-8 JSON; got {got} with shape {shape}.",
-    'meta_size': "metadata is {size} bytes, more than the {limit} a model file needs; refusing to parse it.",
+_DAMAGED = {  # why a file is refused -> message (str.format fields from the check)
+    'unreadable': (
+        "not a readable mlp model file ({why}). Model files are .npz archives of"
+        " numeric arrays written by save_model."
+    ),
+    'pickled': (
+        "it contains pickled Python objects, which are never loaded: unpickling a file"
+        " can run any code in it"
+    ),
+    'no_meta': (
+        "no '__meta__' entry, so not an mlp model file. Save models with"
+        " model.save(path)."
+    ),
+    'meta_array': (
+        "metadata must be a 1-D uint8 array of UTF-8 JSON; got {got} with shape"
+        " {shape}."
+    ),
+    'meta_size': (
+        "metadata is {size} bytes, more than the {limit} a model file needs; refusing"
+        " to parse it."
+    ),
     'meta_json': "metadata is not valid UTF-8 JSON ({why}).",
     'meta_object': "metadata must be a JSON object; got {got}.",
-    'format': "not an mlp model file (format {got!r}, expected 'mlp-model'). Save models with model.save(path).",
-    'version': "file format version {got!r}, but this mlp reads versions {known}. Load it with the mlp "
-               "version that wrote it.",
-    'keys': "metadata keys do not match format {version}: missing {missing}, unexpected {extra}.",
+    'format': (
+        "not an mlp model file (format {got!r}, expected 'mlp-model'). Save models with"
+        " model.save(path)."
+    ),
+    'version': (
+        "file format version {got!r}, but this mlp reads versions {known}. Load it with"
+        " the mlp version that wrote it."
+    ),
+    'keys': (
+        "metadata keys do not match format {version}: missing {missing}, unexpected"
+        " {extra}."
+    ),
     'type': "metadata {key!r} must be {what}; got {got!r:.60}.",
-    'optimizer': "metadata 'optimizer' must have the keys {keys} with a class name and a number lr; got {got!r:.80}.",
+    'optimizer': (
+        "metadata 'optimizer' must have the keys {keys} with a class name and a number"
+        " lr; got {got!r:.80}."
+    ),
     'history': "metadata 'history' must list names like 'cost'; got {got!r:.80}.",
     'epochs': "n_epochs_trained must be >= 0; got {got}.",
-    'layers': "metadata 'config' needs 'layer_construct' as a list of [neurons, batchnorm, activation, keep_prob] lists.",
-    'arrays': "the arrays do not match the architecture stored in the file: {diff}. The file is damaged "
-              "or was edited; save the model again.",
-    'array': "array {key!r} has shape {shape} and dtype {dtype}; the architecture in the file needs "
-             "shape {need} and dtype {need_dtype}.",
-    'finite': "array {key!r} contains NaN or inf; a model with non-finite values would predict NaN. "
-              "Retrain it (with a smaller lr).",
+    'layers': (
+        "metadata 'config' needs 'layer_construct' as a list of [neurons, batchnorm,"
+        " activation, keep_prob] lists."
+    ),
+    'arrays': (
+        "the arrays do not match the architecture stored in the file: {diff}. The file"
+        " is damaged or was edited; save the model again."
+    ),
+    'array': (
+        "array {key!r} has shape {shape} and dtype {dtype}; the architecture in the"
+        " file needs shape {need} and dtype {need_dtype}."
+    ),
+    'finite': (
+        "array {key!r} contains NaN or inf; a model with non-finite values would"
+        " predict NaN. Retrain it (with a smaller lr)."
+    ),
     'layer_list': "the stored layer list is invalid: {why}",
-    'weights': "the stored layer list needs 'param.W{l}' of shape {shape}; the file has {got}. The file "
-               "is damaged or was edited.",
-    'keywords': "unknown constructor keywords {unknown} in the stored configuration (written by a "
-                "different version of mlp?).",
+    'weights': (
+        "the stored layer list needs 'param.W{l}' of shape {shape}; the file has {got}."
+        " The file is damaged or was edited."
+    ),
+    'keywords': (
+        "unknown constructor keywords {unknown} in the stored configuration (written by"
+        " a different version of mlp?)."
+    ),
     'config': "the stored configuration is invalid: {why}",
-    'optimizer_class': "optimizer state is for {stored}, but the stored configuration builds {built}.",
+    'optimizer_class': (
+        "optimizer state is for {stored}, but the stored configuration builds {built}."
+    ),
     'rng': "invalid random generator state ({why}).",
 }
 
@@ -61,27 +103,35 @@ def _damaged(where, reason, **fields):
 
 # %% ../nbs/a2_saving.ipynb #b936d155
 def _meta_to_array(meta):
-    "JSON metadata -> 1-D uint8 array (no pickling: the file holds only plain numeric arrays)."
+    """JSON metadata -> 1-D uint8 array (no pickling: the
+    file holds only plain numeric arrays)."""
     try: blob = json.dumps(meta, allow_nan=False, sort_keys=True).encode('utf-8')
     except (TypeError, ValueError) as e:
-        raise TypeError(f"cannot save: the model's configuration must be JSON-serialisable "
-                        f"(numbers, strings, lists, dicts) but {e}.") from None
+        raise TypeError(
+            "cannot save: the model's configuration must be JSON-serialisable "
+            f"(numbers, strings, lists, dicts) but {e}."
+        ) from None
     return np.frombuffer(blob, dtype=np.uint8)
 
 def _reject_constant(name):
     raise ValueError(f"non-standard JSON constant {name}")
 
 def _array_to_meta(a, where):
-    "Inverse of _meta_to_array, for untrusted input: only JSON parsing, never evaluation."
+    """Inverse of _meta_to_array, for untrusted input:
+    only JSON parsing, never evaluation."""
     if not (isinstance(a, np.ndarray) and a.dtype == np.uint8 and a.ndim == 1):
-        raise _damaged(where, 'meta_array', got=getattr(a, 'dtype', type(a).__name__), shape=np.shape(a))
-    if a.size > _MAX_META_BYTES: raise _damaged(where, 'meta_size', size=a.size, limit=_MAX_META_BYTES)
+        raise _damaged(
+            where, 'meta_array', got=getattr(a, 'dtype', type(a).__name__), shape=np.shape(a)
+        )
+    if a.size > _MAX_META_BYTES:
+        raise _damaged(where, 'meta_size', size=a.size, limit=_MAX_META_BYTES)
     try: return json.loads(a.tobytes().decode('utf-8'), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise _damaged(where, 'meta_json', why=e) from None
 
 # %% ../nbs/a2_saving.ipynb #3ed9a6c4
-# key -> (allowed Python types, what a valid value looks like); checked before anything is used
+# key -> (allowed Python types, what a valid value looks like); checked before anything
+# is used
 _SCHEMA = {
     'format': (str, f"the string {FORMAT!r}"),
     'version': (int, "an int"),
@@ -92,27 +142,39 @@ _SCHEMA = {
     'n_epochs_trained': (int, "an int >= 0"),
     'history': (list, "a list of history names"),
 }
-# the keys of 'optimizer' in each format version: 2 adds the optimizer's name and hyperparameters
+# the keys of 'optimizer' in each format version: 2 adds the optimizer's name and
+# hyperparameters
 _OPTIMIZER_KEYS = {1: {'class', 'lr'}, 2: {'class', 'kind', 'lr', 'hyperparameters'}}
 
 def _validate_meta(meta, where):
-    "ValueError unless `meta` has exactly the keys and types of _SCHEMA (format and version first)."
-    if not isinstance(meta, dict): raise _damaged(where, 'meta_object', got=type(meta).__name__)
-    if meta.get('format') != FORMAT: raise _damaged(where, 'format', got=meta.get('format'))
+    """ValueError unless `meta` has exactly the keys and
+    types of _SCHEMA (format and version first)."""
+    if not isinstance(meta, dict):
+        raise _damaged(where, 'meta_object', got=type(meta).__name__)
+    if meta.get('format') != FORMAT:
+        raise _damaged(where, 'format', got=meta.get('format'))
     v = meta.get('version')
     if v not in _OPTIMIZER_KEYS or isinstance(v, bool):
         raise _damaged(where, 'version', got=v, known=sorted(_OPTIMIZER_KEYS))
     missing, extra = sorted(set(_SCHEMA) - set(meta)), sorted(set(meta) - set(_SCHEMA))
-    if missing or extra: raise _damaged(where, 'keys', version=v, missing=missing, extra=extra)
+    if missing or extra:
+        raise _damaged(where, 'keys', version=v, missing=missing, extra=extra)
     for key, (typ, what) in _SCHEMA.items():
         if not isinstance(meta[key], typ) or (typ is int and isinstance(meta[key], bool)):
             raise _damaged(where, 'type', key=key, what=what, got=meta[key])
     opt, hist, keys = meta['optimizer'], meta['history'], _OPTIMIZER_KEYS[v]
-    if set(opt) != keys or not isinstance(opt['class'], str) or type(opt['lr']) not in (int, float):
+    if (
+        set(opt) != keys
+        or not isinstance(opt['class'], str)
+        or type(opt['lr']) not in (int, float)
+    ):
         raise _damaged(where, 'optimizer', keys=sorted(keys), got=opt)
-    if not all(isinstance(h, str) and h.isidentifier() for h in hist): raise _damaged(where, 'history', got=hist)
-    if meta['n_epochs_trained'] < 0: raise _damaged(where, 'epochs', got=meta['n_epochs_trained'])
-    if not isinstance(meta['config'].get('layer_construct'), list): raise _damaged(where, 'layers')
+    if not all(isinstance(h, str) and h.isidentifier() for h in hist):
+        raise _damaged(where, 'history', got=hist)
+    if meta['n_epochs_trained'] < 0:
+        raise _damaged(where, 'epochs', got=meta['n_epochs_trained'])
+    if not isinstance(meta['config'].get('layer_construct'), list):
+        raise _damaged(where, 'layers')
 
 # %% ../nbs/a2_saving.ipynb #5e5e5a62
 def _npz_path(path):
@@ -124,22 +186,36 @@ def _npz_path(path):
     return path if path.suffix == '.npz' else path.with_name(path.name + '.npz')
 
 def save_model(model, path):
-    """Write `model` (a Multilayerperceptron) to the .npz file `path`, atomically; returns its Path.
+    """Write `model` (a Multilayerperceptron) to the .npz file `path`, atomically;
+    returns its Path.
 
     Stored: `get_config()`, every array of `state_dict()`, and its plain values as JSON
     metadata (in a uint8 array), so that loading never unpickles."""
     path = _npz_path(path)
     if model.lr_schedule is not None:
-        warnings.warn("the model's lr_schedule is a Python function and is not saved (a file that "
-                      "stores code could run code); after loading, set model.lr_schedule again "
-                      "before training on.", UserWarning, stacklevel=2)
+        warnings.warn(
+            "the model's lr_schedule is a Python function and is not saved (a file that "
+            "stores code could run code); after loading, set model.lr_schedule again "
+            "before training on.",
+            UserWarning,
+            stacklevel=2,
+        )
     config, state = model.get_config(), model.state_dict()
     opt = {'class': type(model.optimizer).__name__, 'kind': config['optimizer'],
            'lr': state['optimizer_lr'], 'hyperparameters': model.optimizer.config()}
-    meta = dict(format=FORMAT, version=FORMAT_VERSION, config=config, rng=state['rng'], optimizer=opt,
-                is_fitted=state['is_fitted'], n_epochs_trained=state['n_epochs_trained'],
-                history=[k[8:] for k in state if k.startswith('history.')])
-    arrays = {_META: _meta_to_array(meta)} | {k: v for k, v in state.items() if isinstance(v, np.ndarray)}
+    meta = dict(
+        format=FORMAT,
+        version=FORMAT_VERSION,
+        config=config,
+        rng=state['rng'],
+        optimizer=opt,
+        is_fitted=state['is_fitted'],
+        n_epochs_trained=state['n_epochs_trained'],
+        history=[k[8:] for k in state if k.startswith('history.')],
+    )
+    arrays = {_META: _meta_to_array(meta)} | {
+        k: v for k, v in state.items() if isinstance(v, np.ndarray)
+    }
     tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
     try:
         with open(tmp, 'wb') as f: np.savez(f, **arrays)
@@ -156,14 +232,17 @@ Multilayerperceptron.save = _save
 
 # %% ../nbs/a2_saving.ipynb #57582ea2
 def _read_arrays(path):
-    "Every array in the .npz at `path`, loaded with allow_pickle=False (object arrays refused)."
+    """Every array in the .npz at `path`, loaded with
+    allow_pickle=False (object arrays refused)."""
     def bad(e):
         why = _DAMAGED['pickled'] if 'pickle' in str(e).lower() else f"{type(e).__name__}: {e}"
         return _damaged(path, 'unreadable', why=why)
     try: npz = np.load(path, allow_pickle=False)
     except FileNotFoundError: raise
-    except Exception as e: raise bad(e) from None  # pickles, damaged zips, foreign formats
-    if not isinstance(npz, np.lib.npyio.NpzFile): raise bad(ValueError("it holds a single array, not an .npz archive"))
+    # pickles, damaged zips, foreign formats
+    except Exception as e: raise bad(e) from None
+    if not isinstance(npz, np.lib.npyio.NpzFile):
+        raise bad(ValueError("it holds a single array, not an .npz archive"))
     with npz:
         try: return {k: npz[k] for k in npz.files}
         except Exception as e: raise bad(e) from None  # e.g. an object array inside
@@ -178,8 +257,9 @@ def _read_meta(path):
 
 # %% ../nbs/a2_saving.ipynb #e6e637a9
 def _expected_arrays(model, meta, names):
-    """name -> (shape, dtype) of every array a file for `model` (freshly built) must hold: its
-    state's arrays, with the optimizer's slots when the file has any (they appear at the first step)."""
+    """name -> (shape, dtype) of every array a file for `model` (freshly built) must
+    hold: its state's arrays, with the optimizer's slots when the file has any (they
+    appear at the first step)."""
     state = model.state_dict()
     exp = {k: (v.shape, v.dtype) for k, v in state.items()
            if isinstance(v, np.ndarray) and not k.startswith('history.')}
@@ -192,59 +272,87 @@ def _check_arrays(arrays, model, meta, where):
     "ValueError naming missing, unexpected, mis-shaped, mis-typed or non-finite arrays."
     exp = _expected_arrays(model, meta, set(arrays))
     missing, extra = sorted(set(exp) - set(arrays)), sorted(set(arrays) - set(exp))
-    diff = '; '.join(f"{w} {v}" for w, v in (('missing', missing), ('unexpected', extra)) if v)
+    diff = '; '.join(
+        f"{w} {v}" for w, v in (('missing', missing), ('unexpected', extra)) if v
+    )
     if diff: raise _damaged(where, 'arrays', diff=diff)
     for k, (shape, dtype) in exp.items():
         a, any_length = arrays[k], k == 'costs' or k.startswith('history.')
         if a.shape != shape and not (any_length and a.ndim == 1) or a.dtype != dtype:
-            raise _damaged(where, 'array', key=k, shape=a.shape, dtype=a.dtype, need_dtype=dtype,
-                           need='(any,)' if any_length else shape)
-        if a.dtype.kind == 'f' and not np.isfinite(a).all(): raise _damaged(where, 'finite', key=k)
+            raise _damaged(
+                where,
+                'array',
+                key=k,
+                shape=a.shape,
+                dtype=a.dtype,
+                need_dtype=dtype,
+                need='(any,)' if any_length else shape,
+            )
+        if a.dtype.kind == 'f' and not np.isfinite(a).all():
+            raise _damaged(where, 'finite', key=k)
 
 # %% ../nbs/a2_saving.ipynb #f82bb5c8
 def _precheck_weights(config, arrays, where):
-    """Compare the weight shapes the stored layer list implies with the arrays in the file
-    BEFORE building the model: a file claiming a 10**6-unit layer is refused without allocating it."""
+    """Compare the weight shapes the stored layer list implies with the arrays in the
+    file BEFORE building the model: a file claiming a 10**6-unit layer is refused
+    without allocating it."""
     try: specs = parse_layers(config['layer_construct'])
     except (TypeError, ValueError) as e: raise _damaged(where, 'layer_list', why=e) from None
     for l in range(1, len(specs)):
         shape, a = (specs[l].neurons, specs[l - 1].neurons), arrays.get(f'param.W{l}')
         if a is None or a.shape != shape:
-            raise _damaged(where, 'weights', l=l, shape=shape, got='no array' if a is None else f"shape {a.shape}")
+            raise _damaged(
+                where,
+                'weights',
+                l=l,
+                shape=shape,
+                got='no array' if a is None else f"shape {a.shape}",
+            )
 
 def _make_model(meta, where):
-    """A fresh Multilayerperceptron from the stored constructor keywords, validated by the class
-    (format 1 stored `adam`, which the constructor still reads), with the stored optimizer class."""
+    """A fresh Multilayerperceptron from the stored constructor keywords, validated by
+    the class (format 1 stored `adam`, which the constructor still reads), with the
+    stored optimizer class."""
     config = meta['config']
     unknown = sorted(set(config) - set(inspect.signature(Multilayerperceptron).parameters))
     if unknown: raise _damaged(where, 'keywords', unknown=unknown)
     try: model = Multilayerperceptron(**config)
     except (TypeError, ValueError) as e: raise _damaged(where, 'config', why=e) from None
     stored, built = meta['optimizer']['class'], type(model.optimizer).__name__
-    if stored != built: raise _damaged(where, 'optimizer_class', stored=stored, built=built)
+    if stored != built:
+        raise _damaged(where, 'optimizer_class', stored=stored, built=built)
     return model
 
 # %% ../nbs/a2_saving.ipynb #f138ef3a
 def load_model(path):
-    """Read a model written by `save_model` (format 1 or 2) and return a Multilayerperceptron
-    whose predictions are bitwise equal to the saved one's and which continues training exactly
-    as the saved one would have.
+    """Read a model written by `save_model` (format 1 or 2) and return a
+    Multilayerperceptron whose predictions are bitwise equal to the saved one's and
+    which continues training exactly as the saved one would have.
 
-    Nothing in the file is executed: arrays are loaded with allow_pickle=False, metadata is
-    parsed as JSON and checked against a schema, and the architecture is rebuilt by the
-    constructor (which validates it) before any stored array is accepted."""
+    Nothing in the file is executed: arrays are loaded with allow_pickle=False, metadata
+    is parsed as JSON and checked against a schema, and the architecture is rebuilt by
+    the constructor (which validates it) before any stored array is accepted."""
     where = path = _npz_path(path)
     arrays, meta = _read_meta(path)
     _precheck_weights(meta['config'], arrays, where)
     model = _make_model(meta, where)
     _check_arrays(arrays, model, meta, where)
-    history = {f'history.{k}': arrays.pop(f'history.{k}') for k in meta['history']}  # in stored order
-    state = arrays | history | {'rng': meta['rng'], 'optimizer_lr': meta['optimizer']['lr'],
-                                'is_fitted': meta['is_fitted'], 'n_epochs_trained': meta['n_epochs_trained']}
+    # in stored order
+    history = {f'history.{k}': arrays.pop(f'history.{k}') for k in meta['history']}
+    state = (
+        arrays | history | {
+            'rng': meta['rng'],
+            'optimizer_lr': meta['optimizer']['lr'],
+            'is_fitted': meta['is_fitted'],
+            'n_epochs_trained': meta['n_epochs_trained'],
+        }
+    )
     try: return model.load_state_dict(state)
-    except (TypeError, ValueError, KeyError) as e:  # numpy checks the generator's state dict
+    # numpy checks the generator's state dict
+    except (TypeError, ValueError, KeyError) as e:
         raise _damaged(where, 'rng', why=f"{type(e).__name__}: {e}") from None
 
 def read_metadata(path):
-    "The validated JSON metadata of a model file (architecture, hyperparameters, training state)."
+    """The validated JSON metadata of a model file
+    (architecture, hyperparameters, training state)."""
     return _read_meta(_npz_path(path))[1]

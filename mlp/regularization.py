@@ -8,22 +8,29 @@ import numpy as np
 
 # %% ../nbs/12_l2_regularization.ipynb #09c006
 def l2_cost(params, lamda, m):
-    """The L2 term of the cost: (lamda / 2m) * sum of squared entries of every weight matrix.
+    """The L2 term of the cost: (lamda / 2m) * sum of squared entries of every weight
+    matrix.
 
     params: dict of arrays; only keys starting with 'W' count (not b, gamma, beta).
     lamda >= 0; m >= 1, the number of examples the data term is averaged over.
     Returns a Python float: 0.0, without touching any array, when lamda == 0."""
     if lamda == 0: return 0.0
-    total = sum(float(np.sum(np.square(W, dtype=np.float64))) for k, W in params.items() if k.startswith('W'))
+    total = sum(
+        float(np.sum(np.square(W, dtype=np.float64)))
+        for k, W in params.items()
+        if k.startswith('W')
+    )
     return float(lamda) / (2 * m) * total
 
 # %% ../nbs/12_l2_regularization.ipynb #09c007
 def add_l2_gradients(grads, params, lamda, m):
-    """Add the L2 term's gradient (lamda / m) * W to grads['dW*'] for every 'W*' in params; return `grads`.
+    """Add the L2 term's gradient (lamda / m) * W to grads['dW*'] for every 'W*' in
+    params; return `grads`.
 
-    Updates the dict `grads` in place (each dW is replaced by a new array of the same dtype,
-    so arrays shared with a cache are never modified) and returns it; b, gamma, beta gradients
-    are untouched. When lamda == 0 it returns `grads` as it is, without a pass over any array."""
+    Updates the dict `grads` in place (each dW is replaced by a new array of the same
+    dtype, so arrays shared with a cache are never modified) and returns it; b, gamma,
+    beta gradients are untouched. When lamda == 0 it returns `grads` as it is, without
+    a pass over any array."""
     if lamda == 0: return grads
     coef = float(lamda) / m   # a Python float keeps float32 gradients float32
     for k, W in params.items():
@@ -34,10 +41,12 @@ def add_l2_gradients(grads, params, lamda, m):
 from functools import partial
 
 def l2_term(lamda, params, grads, m):
-    "Add (lamda/m) W to every dW of `grads` in place; return the L2 cost term (lamda/2m) sum ||W||^2."
+    """Add (lamda/m) W to every dW of `grads` in place;
+    return the L2 cost term (lamda/2m) sum ||W||^2."""
     add_l2_gradients(grads, params, lamda, m)
     return l2_cost(params, lamda, m)
 
 def l2_regularizer(lamda):
-    "L2 as a regularizer for chapter 7's train_step: reg(params, grads, m) (a partial of l2_term, so it pickles)."
+    """L2 as a regularizer for chapter 7's train_step: reg(params,
+    grads, m) (a partial of l2_term, so it pickles)."""
     return partial(l2_term, lamda)

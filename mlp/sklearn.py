@@ -10,9 +10,10 @@ try:
     from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 except ImportError as e:  # the rest of mlp needs NumPy only, so only this module fails
     raise ImportError(
-        "mlp.sklearn adapts the book's model to scikit-learn and needs scikit-learn >= 1.6, "
-        f"which could not be imported ({e}). Install it with `pip install scikit-learn`, or "
-        "install the book's extras with `pip install -e '.[book]'`.") from e
+        "mlp.sklearn adapts the book's model to scikit-learn and needs scikit-learn >="
+        f" 1.6, which could not be imported ({e}). Install it with `pip install"
+        " scikit-learn`, or install the book's extras with `pip install -e '.[book]'`."
+    ) from e
 import numpy as np
 from .layers import PARAMS, check_param, _is_int, _is_real
 from .model import Multilayerperceptron
@@ -20,54 +21,78 @@ from .data import to_columns
 
 # %% ../nbs/a4_sklearn.ipynb #21c009
 def _hidden_sizes(sizes):
-    "hidden_layer_sizes (an int, or a sequence of positive ints; () for none) -> list of ints."
+    """hidden_layer_sizes (an int, or a sequence of
+    positive ints; () for none) -> list of ints."""
     given = sizes
     if _is_int(sizes): sizes = [sizes]
     try: sizes = None if isinstance(sizes, str) else list(sizes)
     except TypeError: sizes = None
     if sizes is None or not all(_is_int(h) and h >= 1 for h in sizes):
-        raise ValueError("hidden_layer_sizes must be a tuple of positive ints, one width per "
-                         "hidden layer, e.g. (64, 32), or () for no hidden layer; "
-                         f"got {given!r}.")
+        raise ValueError(
+            "hidden_layer_sizes must be a tuple of positive ints, one width per "
+            "hidden layer, e.g. (64, 32), or () for no hidden layer; "
+            f"got {given!r}."
+        )
     return [int(h) for h in sizes]
 
 def _seed(random_state):
-    """random_state -> the model's seed. None (fresh OS entropy) and ints >= 0 pass through;
-    a numpy Generator or RandomState draws one, so each fit advances it, as in scikit-learn."""
+    """random_state -> the model's seed. None (fresh OS entropy) and ints >= 0 pass
+    through; a numpy Generator or RandomState draws one, so each fit advances it, as
+    in scikit-learn."""
     if random_state is None or _is_int(random_state) and random_state >= 0:
         return random_state
-    if isinstance(random_state, np.random.Generator): return int(random_state.integers(2**32))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**32))
     if isinstance(random_state, np.random.RandomState):
         return int(random_state.randint(2**32, dtype=np.int64))
-    raise ValueError("random_state must be None, a non-negative int, or a numpy Generator / "
-                     f"RandomState; got {random_state!r}. Pass e.g. random_state=0.")
+    raise ValueError(
+        "random_state must be None, a non-negative int, or a numpy Generator / "
+        f"RandomState; got {random_state!r}. Pass e.g. random_state=0."
+    )
 
 # %% ../nbs/a4_sklearn.ipynb #21c011
 def _build_model(est, n_features, n_outputs, output_activation, n_samples):
-    "A new, untrained Multilayerperceptron for the estimator `est`'s hyperparameters and this data."
+    """A new, untrained Multilayerperceptron for the
+    estimator `est`'s hyperparameters and this data."""
     hidden = _hidden_sizes(est.hidden_layer_sizes)
     epochs = check_param("epochs", est.epochs, PARAMS["epoch"])
     if check_param("batchnorm", est.batchnorm) and hidden and n_samples < 2:
-        raise ValueError(f"BatchNorm needs n_samples >= 2 to compute a batch variance; got "
-                         f"n_samples = {n_samples}. Pass more samples or batchnorm=False.")
-    layers = [(n_features, False, est.activation, 1),
-              *[(h, bool(est.batchnorm), est.activation, est.keep_prob) for h in hidden],
-              (n_outputs, False, output_activation, 1)]
+        raise ValueError(
+            "BatchNorm needs n_samples >= 2 to compute a batch variance; got "
+            f"n_samples = {n_samples}. Pass more samples or batchnorm=False."
+        )
+    layers = [
+        (n_features, False, est.activation, 1),
+        *[(h, bool(est.batchnorm), est.activation, est.keep_prob) for h in hidden],
+        (n_outputs, False, output_activation, 1),
+    ]
     return Multilayerperceptron(
         layer_construct=layers, epoch=epochs, lr=est.lr,
         minibatch_size=est.minibatch_size, optimizer=est.optimizer,
-        # lamda == 0 switches L2 off; anything else, valid or not, goes to the model's checks
+        # lamda == 0 switches L2 off; anything else, valid or not, goes to the model's
+        # checks
         Regularization=not (_is_real(est.lamda) and est.lamda == 0),
         lamda=est.lamda,
         seed=_seed(est.random_state))
 
 # %% ../nbs/a4_sklearn.ipynb #9f3d7df2
 class _MLPEstimator(BaseEstimator):
-    "Hyperparameters, model building and the (samples, features) boundary of both estimators."
+    """Hyperparameters, model building and the (samples,
+    features) boundary of both estimators."""
 
-    def __init__(self, hidden_layer_sizes=(64, 32), batchnorm=True, keep_prob=1.0,
-                 activation="ReLu", lr=0.01, epochs=20, minibatch_size=64, optimizer="adam",
-                 lamda=0.0, random_state=None):
+    def __init__(
+        self,
+        hidden_layer_sizes=(64, 32),
+        batchnorm=True,
+        keep_prob=1.0,
+        activation="ReLu",
+        lr=0.01,
+        epochs=20,
+        minibatch_size=64,
+        optimizer="adam",
+        lamda=0.0,
+        random_state=None,
+    ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.batchnorm = batchnorm
         self.keep_prob = keep_prob
@@ -80,38 +105,46 @@ class _MLPEstimator(BaseEstimator):
         self.random_state = random_state
 
     def _fit_model(self, X, Y, n_outputs, output_activation):
-        """Train a new model on X (n_samples, n_features) and targets Y in the model's layout
-        ((n_outputs, n_samples), or class indices (n_samples,) for softmax); returns self."""
+        """Train a new model on X (n_samples, n_features) and targets Y in the model's
+        layout ((n_outputs, n_samples), or class indices (n_samples,) for softmax);
+        returns self."""
         model = _build_model(self, X.shape[1], n_outputs, output_activation, X.shape[0])
         self.model_ = model.fit(to_columns(X), Y)
         self.out_activation_ = output_activation
-        self.loss_curve_ = list(model.history["cost"])  # mean training loss per epoch, without L2
+        # mean training loss per epoch, without L2
+        self.loss_curve_ = list(model.history["cost"])
         self.n_iter_ = model.n_epochs_trained_
         return self
 
     def _outputs(self, X):
-        "Network outputs for X (n_samples, n_features), one row per sample: (n_samples, n_L)."
+        """Network outputs for X (n_samples, n_features),
+        one row per sample: (n_samples, n_L)."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return self.model_.predict(to_columns(X)).T
 
 # %% ../nbs/a4_sklearn.ipynb #d771e79c
 def _classifier_targets(y):
-    """(classes_, targets in the model's layout, output units, output activation) for checked
-    labels y: a 0/1 indicator matrix (n_samples, n_labels) gives one sigmoid unit per label,
-    two classes one sigmoid unit, k > 2 classes k softmax units (class indices as targets)."""
+    """(classes_, targets in the model's layout, output units, output activation) for
+    checked labels y: a 0/1 indicator matrix (n_samples, n_labels) gives one sigmoid
+    unit per label, two classes one sigmoid unit, k > 2 classes k softmax units
+    (class indices as targets)."""
     if y.ndim == 2:
         if type_of_target(y) != "multilabel-indicator":
             raise ValueError(
-                f"a 2-D y must be a 0/1 indicator matrix (n_samples, n_labels) for multi-label "
+                "a 2-D y must be a 0/1 indicator matrix (n_samples, n_labels) for multi-label "
                 f"data; got shape {y.shape} with values {np.unique(y)[:5]}. For one label per "
-                f"sample pass a 1-D y; for several multi-class targets use "
-                f"sklearn.multioutput.MultiOutputClassifier.")
-        return np.arange(y.shape[1]), to_columns(y), y.shape[1], "sigmoid"  # label j is column j
+                "sample pass a 1-D y; for several multi-class targets use "
+                "sklearn.multioutput.MultiOutputClassifier."
+            )
+        # label j is column j
+        return np.arange(y.shape[1]), to_columns(y), y.shape[1], "sigmoid"
     classes, c = np.unique(y, return_inverse=True)  # c: index of each label in classes
     if len(classes) < 2:
-        raise ValueError(f"MLPClassifier needs samples of at least 2 classes; y has one class "
-                         f"only ({classes[0]!r}), so there is nothing to learn.")
+        raise ValueError(
+            "MLPClassifier needs samples of at least 2 classes; y has one class "
+            f"only ({classes[0]!r}), so there is nothing to learn."
+        )
     if len(classes) == 2: return classes, c[None, :], 1, "sigmoid"
     return classes, c, len(classes), "softmax"
 
@@ -119,32 +152,36 @@ def _classifier_targets(y):
 class MLPClassifier(ClassifierMixin, _MLPEstimator):
     """The book's multilayer perceptron as a scikit-learn classifier.
 
-    X: (n_samples, n_features) numbers. y: (n_samples,) labels of any type (ints, strings):
-    two classes give one sigmoid unit (binary cross-entropy), k > 2 give k softmax units
-    (categorical cross-entropy); or a 0/1 indicator matrix (n_samples, n_labels) for
-    multi-label data: one sigmoid unit per label. Hyperparameters: see appendix A4's table.
-    Learned: classes_, n_features_in_, model_ (the Multilayerperceptron), out_activation_,
-    loss_curve_ (mean training loss per epoch, without the L2 term), n_iter_ (epochs trained)."""
+    X: (n_samples, n_features) numbers. y: (n_samples,) labels of any type (ints,
+    strings): two classes give one sigmoid unit (binary cross-entropy), k > 2 give k
+    softmax units (categorical cross-entropy); or a 0/1 indicator matrix (n_samples,
+    n_labels) for multi-label data: one sigmoid unit per label. Hyperparameters: see
+    appendix A4's table. Learned: classes_, n_features_in_, model_ (the
+    Multilayerperceptron), out_activation_, loss_curve_ (mean training loss per epoch,
+    without the L2 term), n_iter_ (epochs trained)."""
 
     def fit(self, X, y):
         "Train a new network on X (n_samples, n_features) and labels y; returns self."
         X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True)
-        if y.ndim == 2 and y.shape[1] == 1: y = column_or_1d(y, warn=True)  # a column of labels
+        # a column of labels
+        if y.ndim == 2 and y.shape[1] == 1: y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         self._multilabel = y.ndim == 2
         self.classes_, Y, n_outputs, output_activation = _classifier_targets(y)
         return self._fit_model(X, Y, n_outputs, output_activation)
 
     def predict_proba(self, X):
-        """Probabilities (n_samples, n_classes), column j for classes_[j]; rows sum to 1, except
-        for multi-label data, where column j is P(label j) on its own."""
+        """Probabilities (n_samples, n_classes), column j for classes_[j]; rows sum to
+        1, except for multi-label data, where column j is P(label j) on its own."""
         A = self._outputs(X)
         return np.hstack([1 - A, A]) if A.shape[1] == 1 else A
 
     def predict(self, X):
-        """Labels (n_samples,) from classes_: the most probable class; for multi-label data a 0/1
-        matrix (n_samples, n_labels), each label where its probability is at least 0.5."""
-        P = self.predict_proba(X)  # before touching classes_: unfitted -> NotFittedError
+        """Labels (n_samples,) from classes_: the most probable class; for multi-label
+        data a 0/1 matrix (n_samples, n_labels), each label where its probability is
+        at least 0.5."""
+        # before touching classes_: unfitted -> NotFittedError
+        P = self.predict_proba(X)
         if self._multilabel: return (P >= 0.5).astype(np.int64)
         return self.classes_[np.argmax(P, axis=1)]
 
@@ -155,16 +192,19 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
 
 # %% ../nbs/a4_sklearn.ipynb #21c014
 class MLPRegressor(RegressorMixin, _MLPEstimator):
-    """The book's multilayer perceptron as a scikit-learn regressor: Linear outputs, squared error.
+    """The book's multilayer perceptron as a scikit-learn regressor: Linear outputs,
+    squared error.
 
-    X: (n_samples, n_features); y: (n_samples,) or (n_samples, n_outputs). predict returns the
-    shape y had. Standardize y (sklearn.compose.TransformedTargetRegressor) when its scale is
-    far from 1: the output layer starts near 0. Learned: n_features_in_, n_outputs_, model_,
-    out_activation_, loss_curve_ (mean training loss per epoch, without the L2 term: 2 * n_outputs_
-    times scikit-learn's data loss), n_iter_ (epochs trained)."""
+    X: (n_samples, n_features); y: (n_samples,) or (n_samples, n_outputs). predict
+    returns the shape y had. Standardize y (sklearn.compose.TransformedTargetRegressor)
+    when its scale is far from 1: the output layer starts near 0. Learned:
+    n_features_in_, n_outputs_, model_, out_activation_, loss_curve_ (mean training loss
+    per epoch, without the L2 term: 2 * n_outputs_ times scikit-learn's data loss),
+    n_iter_ (epochs trained)."""
 
     def fit(self, X, y):
-        "Train a new network on X (n_samples, n_features), y (n_samples[, n_outputs]); return self."
+        """Train a new network on X (n_samples, n_features), y
+        (n_samples[, n_outputs]); return self."""
         X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
         self._y_was_1d = y.ndim == 1
         Y = to_columns(y)  # (n_outputs, n_samples); (1, n_samples) for a 1-D y
