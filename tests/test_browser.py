@@ -6,9 +6,17 @@ Checks per page: no request leaves file:// (any attempt fails the test), no raw 
 JavaScript errors, every internal link resolves to an existing file and anchor, the page has a
 title and the book's navigation. A screenshot of each page goes to book/_build/screenshots/.
 Also: the navigation lists the pages in _toc.yml's order, and the search box finds chapter text;
-on a sample of pages, at 390 px (a phone, tapped) and 1400 px (a desktop, clicked), the chapter-list
+on every page, at 390 px (a phone, tapped) and 1400 px (a desktop, clicked), the chapter-list
 button opens the chapter drawer (phone) or collapses and restores the sidebar (desktop), the
 contents button opens the page contents (phone), and there is exactly one search entry point.
+
+Layout, on every page at 1400 px and 390 px with every folded cell opened: at desktop width no
+code block, output block, display equation or table is wider than the column, and every figure
+is shown at >= 0.75 of its natural size; at phone width a display equation that is still wider
+scrolls sideways (the stylesheet adds a shadow as the cue); at both, no raw markup shows in the
+text (a Markdown table's `|---|` rule, `**`, `{cite}`), and every table cell has padding.
+Full-page screenshots of every page at both widths, light and dark theme, go to
+book/_build/screenshots/ (d_ desktop, m_ phone, dark_d_/dark_m_ dark theme; JPEG).
 
 Skipped (with the reason) when the site is not built or Chromium/Playwright is missing, unless
 MLP_REQUIRE_BROWSER=1 (set by .ci/run after `make book`), which turns the skip into a failure.
@@ -136,8 +144,6 @@ def test_page(browser, rel):
     v = Visit(browser, rel)
     try:
         page, problems = v.page, []
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / (rel.replace("/", "__").removesuffix(".html") + ".png")))
 
         problems += [f"network request attempted: {u}" for u in v.blocked]
         problems += v.errors
@@ -259,10 +265,8 @@ def test_search_finds_chapter_content(browser):
 # in the page (pydata-sphinx-theme#2451). With its top navbar filled (0.17 puts a search pill there
 # unless `navbar_persistent` is set) those are hidden duplicates, and the visible buttons in the
 # article header do nothing. book/_config.yml sets `navbar_persistent: []`; these checks keep it so.
-# A sample (every page would add minutes): the landing page, a short and a long chapter, an
-# appendix, the generated API index and the search page.
-NAV_PAGES = [p for p in ("nbs/index.html", "nbs/01_activations.html", "nbs/16_mnist.html", "nbs/a5_performance.html",
-                         "book/api.html", "search.html") if p in PAGES]
+# Every page (but Jupyter Book's redirect at the top), since a page's own markup can break them.
+NAV_PAGES = [p for p in PAGES if not _is_redirect(SITE / p)]
 
 _BOX_JS = """sel => { const e = document.querySelector(sel); if (!e) return null;
   const b = e.getBoundingClientRect(), cs = getComputedStyle(e);
@@ -379,5 +383,81 @@ def test_navigation_desktop(browser, rel):
                 problems.append(f"page contents not shown beside the text at {vw} px: {toc}")
         problems += v.errors
         assert not problems, f"{rel} at {vw} px:\n  " + "\n  ".join(problems)
+    finally:
+        v.close()
+
+
+# --- Layout: what fits, what scrolls, what shows as raw markup --------------------------------
+_OPEN_ALL_JS = "() => document.querySelectorAll('details').forEach(d => d.open = true)"
+_LAYOUT_JS = """() => {
+  const shown = e => e.checkVisibility() && e.getBoundingClientRect().width > 0;
+  const over = e => e.scrollWidth - e.clientWidth > 1;
+  const text = e => (e.innerText || e.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 70);
+  const col = document.querySelector('article.bd-article') || document.querySelector('article');
+  const colW = col ? col.getBoundingClientRect().width : window.innerWidth;
+  const pick = sel => [...document.querySelectorAll(sel)].filter(shown);
+  const wider = e => over(e) || e.getBoundingClientRect().width > colW + 1;
+  const code = pick('div.cell_input div.highlight pre, article div.highlight pre')
+      .filter(e => !e.closest('div.cell_output')).filter(wider).map(text);
+  const output = pick('div.cell_output pre').filter(wider).map(text);
+  const eqs = pick('mjx-container[display="true"]');
+  const eqWide = eqs.filter(e => over(e) || e.getBoundingClientRect().width > colW + 1);
+  const eqNoCue = eqWide.filter(e => !['auto', 'scroll'].includes(getComputedStyle(e).overflowX));
+  const tables = pick('article table');
+  const tableWide = tables.filter(t => t.getBoundingClientRect().width > colW + 1
+      && !(t.parentElement && ['auto', 'scroll'].includes(getComputedStyle(t.parentElement).overflowX)))
+      .map(text);
+  const unpadded = tables.filter(t => [...t.querySelectorAll('td, th')].some(c => {
+      const cs = getComputedStyle(c);
+      return parseFloat(cs.paddingLeft) + parseFloat(cs.paddingRight) < 4; })).map(text);
+  const figs = pick('article img').filter(i => i.naturalWidth > 0)
+      .map(i => ({src: i.getAttribute('src'), scale: i.getBoundingClientRect().width / i.naturalWidth}));
+  const clone = (col || document.body).cloneNode(true);
+  clone.querySelectorAll('pre, code, mjx-container, script, style, .highlight, textarea').forEach(e => e.remove());
+  return {colW, code, output, eqWide: eqWide.map(e => e.getAttribute('aria-label') || text(e)),
+          eqNoCue: eqNoCue.length, tableWide, unpadded, figs, prose: clone.innerText};
+}"""
+# Markdown left unrendered: a table's rule row (the site's typography turns `---` into dashes),
+# bold markers, a citation role.
+_RAW_MARKUP = re.compile(r"\|\s*:?(?:-{3,}|\u2014+|\u2013+):?\s*\||\*\*\S|\{cite(?::[a-z]+)?\}")
+
+
+def _shoot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / name), full_page=True, type="jpeg", quality=70)
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+@pytest.mark.parametrize("rel", NAV_PAGES)
+def test_layout(browser, rel, width):
+    phone = width < 900
+    v = Visit(browser, rel, width=width, height=844 if phone else 1000, touch=phone)
+    try:
+        page, problems = v.page, []
+        stem = rel.replace("/", "__").removesuffix(".html")
+        page.evaluate(_OPEN_ALL_JS)
+        page.wait_for_timeout(100)
+        m = page.evaluate(_LAYOUT_JS)
+        if not phone:
+            problems += [f"code wider than the column: {t!r}" for t in m["code"]]
+            problems += [f"output wider than the column: {t!r}" for t in m["output"]]
+            problems += [f"display equation wider than the column: {t!r}" for t in m["eqWide"]]
+            problems += [f"table wider than the column: {t!r}" for t in m["tableWide"]]
+            problems += [f"figure shown at {f['scale']:.2f} of its natural size (< 0.75): {f['src']}"
+                         for f in m["figs"] if f["scale"] < 0.75]
+        elif m["eqNoCue"]:
+            problems.append(f"{m['eqNoCue']} display equation(s) wider than the screen do not scroll")
+        problems += [f"table cells without padding: {t!r}" for t in m["unpadded"]]
+        for hit in _RAW_MARKUP.finditer(m["prose"]):
+            start = max(0, hit.start() - 30)
+            problems.append(f"raw markup in the text: ...{m['prose'][start:hit.end() + 30]!r}...")
+        _shoot(page, f"{'m' if phone else 'd'}_{stem}.jpg")
+        page.evaluate("() => { document.documentElement.dataset.theme = 'dark';"
+                      " document.documentElement.dataset.mode = 'dark'; }")
+        page.wait_for_timeout(100)
+        _shoot(page, f"dark_{'m' if phone else 'd'}_{stem}.jpg")
+        problems += v.errors
+        assert not problems, (f"{rel} at {width} px (column {m['colW']:.0f} px): {len(problems)} "
+                              f"problem(s):\n  " + "\n  ".join(problems[:40]))
     finally:
         v.close()

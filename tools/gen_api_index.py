@@ -32,9 +32,17 @@ def chapter_title(nb: dict, fallback: str) -> str:
 def summary(obj) -> str:
     doc = inspect.getdoc(obj) or ""
     line = doc.strip().split("\n\n")[0].replace("\n", " ").strip()
-    for ch in "\\|*$<>[]":  # keep docstrings literal inside a Markdown table
-        line = line.replace(ch, "\\" + ch)
-    return line
+    # Keep docstrings literal inside a Markdown table: `|` is escaped to stay in its cell;
+    # outside `code` spans the other markup characters become entities (a backslash escape
+    # showed on the page as a stray backslash).
+    entities = {"&": "&amp;", "\\": "&#92;", "*": "&#42;", "_": "&#95;", "$": "&#36;",
+                "<": "&lt;", ">": "&gt;", "[": "&#91;", "]": "&#93;"}
+    parts = line.split("`")
+    if len(parts) % 2 == 0:          # an unpaired backtick: treat it as text
+        parts = [line.replace("`", "&#96;")]
+    for k in range(0, len(parts), 2):
+        parts[k] = "".join(entities.get(ch, ch) for ch in parts[k])
+    return "`".join(parts).replace("|", "\\|")
 
 
 def main(out: Path) -> None:
