@@ -158,7 +158,7 @@ def plot_confusion_matrix(cm, class_names=None, ax=None):
              else [str(c) for c in class_names])
     if len(names) != k: raise _refuse(ValueError, 'names', n=len(names), k=k)
     if ax is None: _, ax = plt.subplots(figsize=(1.0 + 0.6 * k, 0.8 + 0.6 * k))
-    ax.imshow(cm, cmap="Blues")
+    ax.imshow(cm, cmap="Blues"); ax.grid(False)
     for i in range(k):
         for j in range(k):
             ax.text(j, i, str(cm[i, j]), ha="center", va="center",
