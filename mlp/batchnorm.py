@@ -120,7 +120,8 @@ def _batchnorm_init(n, dtype):
     "gamma ones, beta zeros (n, 1); running mean zeros, running variance ones (n, 1)."
     return (
         {"gamma": np.ones((n, 1), dtype), "beta": np.zeros((n, 1), dtype)},
-        {"running_mean": np.zeros((n, 1), dtype), "running_var": np.ones((n, 1), dtype)},
+        {"running_mean": np.zeros((n, 1), dtype),
+         "running_var": np.ones((n, 1), dtype)},
     )
 
 def _batchnorm_step(Z, l, spec, params, run):

@@ -102,7 +102,9 @@ class Standardizer:
             )
         if not fitting:
             if not hasattr(self, "mean_"):
-                raise ValueError("this Standardizer is not fitted yet: call fit(X_train) first.")
+                raise ValueError(
+                    "this Standardizer is not fitted yet: call fit(X_train) first."
+                )
             if X.shape[0] != self.mean_.shape[0]:
                 raise ValueError(
                     f"fitted on {self.mean_.shape[0]} features, got {X.shape[0]} "
@@ -125,8 +127,9 @@ def train_test_split(X, y, test_size=0.25, seed=0, stratify=True):
     m = X.shape[1]
     if y.ndim not in (1, 2) or y.shape[-1] != m:
         raise ValueError(
-            f"X has {m} examples (columns) but y has shape {y.shape}; y must be (m,) or (K, m),"
-            " one row per class or output. Transpose (m, n) tables with to_columns."
+            f"X has {m} examples (columns) but y has shape {y.shape}; y must be (m,)"
+            " or (K, m), one row per class or output. Transpose (m, n) tables with"
+            " to_columns."
         )
     # a fraction is rounded up, as scikit-learn does
     n_test = math.ceil(test_size * m) if isinstance(test_size, float) else test_size
@@ -191,7 +194,8 @@ def stratified_kfold(y, n_splits=10, seed=0):
         # deal round-robin, continuing the count from the previous class
         fold[idx] = (start + np.arange(idx.size)) % n_splits
         start += idx.size
-    return [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(n_splits)]
+    return [(np.flatnonzero(fold != k), np.flatnonzero(fold == k))
+            for k in range(n_splits)]
 
 # %% ../nbs/a3_datasets.ipynb #d012
 import warnings

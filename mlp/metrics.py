@@ -88,8 +88,8 @@ def confusion_matrix(y_true, y_pred, n_classes=None):
         k = int(n_classes)
         if k < top:
             raise _refuse(ValueError, 'n_classes', n=n_classes, top=top - 1, need=top)
-    # each (true, pred) pair becomes one cell index true*k + pred; bincount counts them
-    # all at once
+    # each (true, pred) pair becomes one cell index
+    # true*k + pred; bincount counts them all at once
     return np.bincount(yt * k + yp, minlength=k * k).reshape(k, k)
 
 def accuracy(y_true, y_pred):
@@ -121,8 +121,8 @@ def precision_recall_f1(y_true, y_pred, average="binary", n_classes=None):
     else:
         raise _refuse(ValueError, 'average', average=average)
     top = int(max(yt.max(), yp.max())) + 1
-    # at least two columns so the positive class 1 exists even when no example has label
-    # 1
+    # at least two columns, so that the positive class 1
+    # exists even when no example has label 1
     cm = confusion_matrix(yt, yp, max(2, top if n_classes is None else int(n_classes)))
     tp = np.diag(cm)[labels]
     # tp+fp, tp+fn per class
@@ -154,12 +154,11 @@ def plot_confusion_matrix(cm, class_names=None, ax=None):
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
         raise _refuse(ValueError, 'cm', shape=cm.shape)
     k = cm.shape[0]
-    names = (
-        [str(i) for i in range(k)] if class_names is None else [str(c) for c in class_names]
-    )
+    names = ([str(i) for i in range(k)] if class_names is None
+             else [str(c) for c in class_names])
     if len(names) != k: raise _refuse(ValueError, 'names', n=len(names), k=k)
     if ax is None: _, ax = plt.subplots(figsize=(1.0 + 0.6 * k, 0.8 + 0.6 * k))
-    ax.imshow(cm, cmap="Blues")
+    ax.imshow(cm, cmap="Blues"); ax.grid(False)
     for i in range(k):
         for j in range(k):
             ax.text(j, i, str(cm[i, j]), ha="center", va="center",
@@ -175,7 +174,8 @@ def _as_same_shape(y_true, y_pred):
     "Float arrays of one shape; a row (1, m) and a vector (m,) count as the same shape."
     yt, yp = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
     if yt.shape != yp.shape:
-        yt, yp = (a.reshape(-1) if a.ndim == 2 and a.shape[0] == 1 else a for a in (yt, yp))
+        yt, yp = (a.reshape(-1) if a.ndim == 2 and a.shape[0] == 1 else a
+                  for a in (yt, yp))
     if yt.shape != yp.shape:
         raise _refuse(
             ValueError, 'shapes', s_true=np.shape(y_true), s_pred=np.shape(y_pred)

@@ -61,9 +61,8 @@ def _config(self):
     return {"lr": self.lr, **{h: getattr(self, h) for h in self.hyperparameters}}
 
 def _repr(self):
-    return (
-        f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.config().items())})"
-    )
+    args = ', '.join(f'{k}={v!r}' for k, v in self.config().items())
+    return f"{type(self).__name__}({args})"
 
 Optimizer.state_dict, Optimizer.load_state_dict = _state_dict, _load_state_dict
 Optimizer.config, Optimizer.__repr__ = _config, _repr
@@ -164,9 +163,8 @@ class AdamW(Adam):
             closed='neither',
             meaning="AdamW's decoupled weight decay, e.g. 0.01; for none use Adam",
         )
-        super().__init__(
-            lr, beta1, beta2, epsilon, check_param("weight_decay", weight_decay, positive)
-        )
+        weight_decay = check_param("weight_decay", weight_decay, positive)
+        super().__init__(lr, beta1, beta2, epsilon, weight_decay)
 
 OPTIMIZERS = {
     "sgd": SGD,
