@@ -11,8 +11,9 @@ def __getattr__(name):
         import warnings
         from mlp.layers import dense_backward
         warnings.warn(
-            "mlp.backprop.dense_backward is deprecated and will be removed in the next release;"
-            " import it from mlp.layers (from mlp.layers import dense_backward)",
+            "mlp.backprop.dense_backward is deprecated and will be removed in the next"
+            " release; import it from mlp.layers"
+            " (from mlp.layers import dense_backward)",
             DeprecationWarning,
             stacklevel=2,
         )

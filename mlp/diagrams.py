@@ -59,7 +59,8 @@ def finish(ax, margin=0.08):
     (x0, y0), (x1, y1) = ax.dataLim.get_points()
     if ax.figure.axes == [ax] and ax.get_position(original=True).bounds == (0, 0, 1, 1):
         ax.figure.set_size_inches(x1 - x0 + 2 * margin, y1 - y0 + 2 * margin)
-    ax.set(xlim=(x0 - margin, x1 + margin), ylim=(y0 - margin, y1 + margin), aspect='equal')
+    ax.set(xlim=(x0 - margin, x1 + margin), ylim=(y0 - margin, y1 + margin),
+           aspect='equal')
     return ax.figure
 
 # %% ../nbs/index.ipynb #bc2b9c4d
@@ -96,15 +97,17 @@ def use_book_style():
 
 # %% ../nbs/index.ipynb #a3cf701a
 def markdown_table(rows, columns, caption=None):
-    """Rows (lists of cells) under `columns` as a Markdown table, shown as a table by Jupyter and
-    the site; a column whose cells all read as numbers is right-aligned. `caption` goes above
-    it in bold. Returns an IPython `Markdown` object (display it, or make it a cell's value)."""
+    """Rows (lists of cells) under `columns` as a Markdown table, shown as a table by
+    Jupyter and the site; a column whose cells all read as numbers is right-aligned.
+    `caption` goes above it in bold. Returns an IPython `Markdown` object (display it,
+    or make it a cell's value)."""
     from IPython.display import Markdown
     def numeric(c):
         try: float(str(c).split()[0].replace(',', '').rstrip('%')); return True
         except ValueError: return False
     cells = [[str(c).replace('|', '\\|') for c in r] for r in rows]
-    right = [bool(cells) and all(numeric(r[k]) for r in cells) for k in range(len(columns))]
+    right = [bool(cells) and all(numeric(r[k]) for r in cells)
+             for k in range(len(columns))]
     lines = ['| ' + ' | '.join(map(str, columns)) + ' |',
              '|' + '|'.join('---:' if r else ':---' for r in right) + '|']
     lines += ['| ' + ' | '.join(r) + ' |' for r in cells]
@@ -175,9 +178,8 @@ def node(ax, x, y, text, kind='value', shape='box', w=None, h=None, gid=None, **
     )
     ax.add_patch(patch)
     ax.update_datalim([(x - w / 2, y - h / 2), (x + w / 2, y + h / 2)])
-    label(
-        ax, x, y, text, gid=gid and f'text:{gid}', color='0.45' if kind == 'off' else None
-    )
+    label(ax, x, y, text, gid=gid and f'text:{gid}',
+          color='0.45' if kind == 'off' else None)
     return (x, y, w, h, shape)
 
 # %% ../nbs/index.ipynb #942ebee7
@@ -285,9 +287,8 @@ def draw_graph(nodes, edges, pos=None, col=1.5, row=0.9, ax=None):
             for u, v, *_ in edges: depth[v] = max(depth[v], depth[u] + 1)
         columns = {}
         for k in spec: columns.setdefault(depth[k], []).append(k)
-        pos = {
-            k: (d, (len(ks) - 1) / 2 - i) for d, ks in columns.items() for i, k in enumerate(ks)
-        }
+        pos = {k: (d, (len(ks) - 1) / 2 - i)
+               for d, ks in columns.items() for i, k in enumerate(ks)}
     geom = {k: node(ax, pos[k][0] * col, pos[k][1] * row, text, *rest, gid=f'node:{k}')
             for k, (text, *rest) in spec.items()}
     for u, v, *labels in edges:
@@ -363,10 +364,12 @@ def draw_dense_layer(n_prev=3, n=2, m='m', ax=None):
     ]
     for j, z in enumerate(mid):
         for k, a in enumerate(left):
-            arrow(ax, a, z, gid=f'w:{j + 1},{k + 1}', color=STYLE['highlight'] if j == 0 else None)
+            arrow(ax, a, z, gid=f'w:{j + 1},{k + 1}',
+                  color=STYLE['highlight'] if j == 0 else None)
         g = node(ax, 3.2, ys(j, n), '$g$', 'op')
         arrow(ax, z, g)
-        arrow(ax, g, node(ax, 4.2, ys(j, n), f'$a_{{{j + 1}}}^{{[l]}}$', 'value', 'circle'))
+        a_out = node(ax, 4.2, ys(j, n), f'$a_{{{j + 1}}}^{{[l]}}$', 'value', 'circle')
+        arrow(ax, g, a_out)
     top = 0.85 * (max(n, n_prev) - 1) / 2 + 0.4
     for x, head in [(0, '$A^{[l-1]}$'), (2.2, '$Z^{[l]}$'), (4.2, '$A^{[l]}$')]:
         label(ax, x, top + 0.05, head, va='bottom')
@@ -415,7 +418,8 @@ def draw_network(layers, m='m', width=1.55, gap=0.3, ax=None):
         )
         steps.append(
             [(dense, 'param', 'dense'), (f'$Z{sup}$ ({n}, {m})', 'value', 'Z')]
-            + [(f'BatchNorm\n$\\gamma{sup}, \\beta{sup}$ ({n}, 1)', 'param', 'bn')] * bool(bn)
+            + [(f'BatchNorm\n$\\gamma{sup}, \\beta{sup}$ ({n}, 1)', 'param', 'bn')]
+            * bool(bn)
             + [(act, 'op', 'act')]
             + [(f'dropout, $p$ = {keep:g}', 'op', 'drop')] * (keep < 1)
             + [(f'$A{sup}$ ({n}, {m})', 'value', 'A')]

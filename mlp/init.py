@@ -11,7 +11,8 @@ from .activations import canonical_activation
 def _normal(n_out, n_in, variance, rng, dtype):
     """(n_out, n_in) draws of N(0, variance) in float64,
     then cast: one seed, one W in any dtype."""
-    return (rng.standard_normal((int(n_out), int(n_in))) * np.sqrt(variance)).astype(dtype)
+    W = rng.standard_normal((int(n_out), int(n_in))) * np.sqrt(variance)
+    return W.astype(dtype)
 
 def he_normal(n_out, n_in, rng, dtype=np.float64):
     """He/Kaiming normal weights for ReLU layers: W (n_out, n_in) ~ N(0, 2 / n_in).

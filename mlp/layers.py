@@ -145,7 +145,8 @@ def check_param(name, value, p=None):
     if not _in_range(p, value):
         close = difflib.get_close_matches(str(value).lower(), p.options, n=1)
         raise ValueError(
-            f"{rule}; got {value!r:.60}" + (f"; did you mean {close[0]!r}?" if close else ".")
+            f"{rule}; got {value!r:.60}"
+            + (f"; did you mean {close[0]!r}?" if close else ".")
         )
     return {'int': int, 'real': float, 'bool': bool, 'option': str.lower}[p.kind](value)
 
@@ -241,7 +242,9 @@ def parse_layers(layer_construct):
     for place, ok, say in _LAYER_RULES:
         bad = [l for l in places[place] if not ok(specs[l])]
         if bad:
-            raise ValueError(f"layer {bad[0]} {tuple(layer_construct[bad[0]])!r}: {say}")
+            raise ValueError(
+                f"layer {bad[0]} {tuple(layer_construct[bad[0]])!r}: {say}"
+            )
     return specs
 
 # %% ../nbs/05_backpropagation.ipynb #05c005

@@ -46,7 +46,8 @@ def binary_crossentropy(Z, Y):
     m = Z.shape[1]
     # exp(-|z|) -> 0 for |z| > ~745 is the right answer
     with np.errstate(under='ignore'):
-        return float((np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))).sum() / m)
+        loss = np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))
+        return float(loss.sum() / m)
 
 # %% ../nbs/04_losses.ipynb #04c011
 def squared_error_cost(A, Y):
@@ -62,9 +63,10 @@ def __getattr__(name):
     if name == 'mean_squared_error':
         import warnings
         warnings.warn(
-            "mlp.losses.mean_squared_error is deprecated and will be removed in the next"
-            " release; use mlp.losses.squared_error_cost (the mean over examples of the sum"
-            " over outputs; mlp.metrics.mean_squared_error is the mean over all entries)",
+            "mlp.losses.mean_squared_error is deprecated and will be removed in the"
+            " next release; use mlp.losses.squared_error_cost (the mean over examples"
+            " of the sum over outputs; mlp.metrics.mean_squared_error is the mean over"
+            " all entries)",
             DeprecationWarning,
             stacklevel=2,
         )
