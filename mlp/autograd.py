@@ -52,15 +52,17 @@ class Tensor:
     def __init__(self, data, requires_grad=False):
         data = np.asarray(data.data if isinstance(data, Tensor) else data)
         if data.dtype.kind not in "biuf":
-            raise TypeError(f"Tensor data must be real numbers; got an array of dtype {data.dtype}")
-        self._init(
-            data if data.dtype.kind == "f" else data.astype(np.float64), bool(requires_grad)
-        )
+            raise TypeError(
+                f"Tensor data must be real numbers; got an array of dtype {data.dtype}"
+            )
+        data = data if data.dtype.kind == "f" else data.astype(np.float64)
+        self._init(data, bool(requires_grad))
 
     def _init(self, data, requires_grad, parents=(), vjps=(), op=None):
         """The fields of every tensor, a leaf (no parents) or
         the result of an operation (`_record`)."""
-        self.data, self.requires_grad, self.grad, self._freed = data, requires_grad, None, False
+        self.data, self.requires_grad = data, requires_grad
+        self.grad, self._freed = None, False
         self._parents, self._vjps = parents, vjps
         self._op = op or ("leaf" if requires_grad else "const")
         # a result keeps .grad after retain_grad()
@@ -69,7 +71,8 @@ class Tensor:
     shape = property(lambda self: self.data.shape)
     dtype = property(lambda self: self.data.dtype)
     def __repr__(self):
-        return f"Tensor({self.data!r}, op={self._op!r}, requires_grad={self.requires_grad})"
+        return (f"Tensor({self.data!r}, op={self._op!r}, "
+                f"requires_grad={self.requires_grad})")
     def item(self): return self.data.item()
     def retain_grad(self): self._keep_grad = True
     def detach(self): return Tensor(self.data)   # same values, no history
@@ -79,7 +82,8 @@ def _record(data, parents, vjps, op):
     """The result of an operation: a Tensor of `data`. It records its parents and their
     VJPs (one function g -> gradient per parent) when recording is on and some parent
     requires a gradient."""
-    out, keep = Tensor.__new__(Tensor), _RECORDING and any(p.requires_grad for p in parents)
+    out = Tensor.__new__(Tensor)
+    keep = _RECORDING and any(p.requires_grad for p in parents)
     out._init(data, keep, tuple(parents) if keep else (), vjps if keep else (), op)
     return out
 
@@ -101,7 +105,8 @@ def _sub(a, b):
 
 def _mul(a, b):
     x, y = a.data, b.data
-    vjps = (lambda g: unbroadcast(g * y, x.shape), lambda g: unbroadcast(g * x, y.shape))
+    vjps = (lambda g: unbroadcast(g * y, x.shape),
+            lambda g: unbroadcast(g * x, y.shape))
     return _record(x * y, (a, b), vjps, "*")
 
 def _div(a, b):
@@ -144,7 +149,9 @@ def _mean(x, axis=None, keepdims=False):
     return s / (x.data.size // s.data.size)
 
 def _reshape(x, *shape):
-    return _record(x.data.reshape(*shape), (x,), (lambda g: g.reshape(x.shape),), "reshape")
+    return _record(
+        x.data.reshape(*shape), (x,), (lambda g: g.reshape(x.shape),), "reshape"
+    )
 
 Tensor.sum, Tensor.mean, Tensor.reshape = _sum, _mean, _reshape
 Tensor.T = property(lambda self: _record(self.data.T, (self,), (lambda g: g.T,), "T"))
@@ -228,12 +235,15 @@ def backward(root, grad=None, retain_graph=False):
     if grad is None:
         if root.data.size != 1:
             raise RuntimeError(
-                f"backward() needs a scalar, or grad=; this tensor has shape {root.shape}"
+                "backward() needs a scalar, or grad=; "
+                f"this tensor has shape {root.shape}"
             )
         grad = np.ones_like(root.data)
     grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, root.dtype)
     if grad.shape != root.shape:
-        raise ValueError(f"grad must have the root's shape {root.shape}; got {grad.shape}")
+        raise ValueError(
+            f"grad must have the root's shape {root.shape}; got {grad.shape}"
+        )
     grads = {id(root): grad}
     for t in reversed(topological_order(root)):
         if t._freed:

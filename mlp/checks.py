@@ -131,8 +131,8 @@ def _as_numeric(A, name):
     if isinstance(A, (str, bytes)):
         raise _refuse(TypeError, 'text', name=name, kind=type(A).__name__, value=A)
     try: A = np.asarray(A)
-    # NumPy 2: ragged lists
-    except ValueError as e: raise _refuse(ValueError, 'ragged', name=name, why=e) from None
+    except ValueError as e:      # NumPy 2: ragged lists
+        raise _refuse(ValueError, 'ragged', name=name, why=e) from None
     if A.dtype.kind in 'biuf': return A
     if A.dtype.kind == 'c':
         raise _refuse(TypeError, 'complex', name=name, dtype=A.dtype)
@@ -156,26 +156,12 @@ def _check_finite(A, name, original=None, rows='feature'):
     if not bad.any(): return  # the sum overflowed, but every entry is finite
     idx = tuple(int(i) for i in np.argwhere(bad)[0])
     n_bad, n_nan, at = int(bad.sum()), int(np.isnan(A).sum()), _where(name, idx, rows)
-    if original is not None and original.dtype.kind == 'f' and np.isfinite(original[idx]):
-        raise _refuse(
-            ValueError,
-            'too_large',
-            name=name,
-            n=n_bad,
-            dtype=A.dtype,
-            at=at,
-            value=original[idx],
-        )
-    raise _refuse(
-        ValueError,
-        'not_finite',
-        name=name,
-        n_nan=n_nan,
-        n_inf=n_bad - n_nan,
-        size=A.size,
-        at=at,
-        value=A[idx],
-    )
+    overflowed = original is not None and original.dtype.kind == 'f'
+    if overflowed and np.isfinite(original[idx]):
+        raise _refuse(ValueError, 'too_large', name=name, n=n_bad, dtype=A.dtype, at=at,
+                      value=original[idx])
+    raise _refuse(ValueError, 'not_finite', name=name, n_nan=n_nan, n_inf=n_bad - n_nan,
+                  size=A.size, at=at, value=A[idx])
 
 # %% ../nbs/a1_input_checks.ipynb #b445532e
 def _not_2d_message(A, n_features, name):
@@ -188,20 +174,19 @@ def _not_2d_message(A, n_features, name):
             fix = (f"If it is one example of {n_features} features, pass "
                    f"{name}.reshape({n_features}, -1) (shape ({n_features}, 1)).")
         elif n_features == 1:
-            fix = f"If it is {k} examples of one feature, pass {name}[None, :] (shape (1, {k}))."
+            fix = (f"If it is {k} examples of one feature, pass {name}[None, :] "
+                   f"(shape (1, {k})).")
         elif k % n_features == 0:
-            fix = (
-                f"If it holds {k // n_features} examples stored feature by feature, pass "
-                f"{name}.reshape({n_features}, -1)."
-            )
-        else: fix = f"Its {k} values are not a whole number of examples of {n_features} features."
+            fix = (f"If it holds {k // n_features} examples stored feature by feature, "
+                   f"pass {name}.reshape({n_features}, -1).")
+        else:
+            fix = (f"Its {k} values are not a whole number of examples of "
+                   f"{n_features} features.")
         return f"{head}; got 1-D shape {A.shape}. {fix}"
     fix = ""
     if int(np.prod(A.shape[1:])) == n_features:
-        fix = (
-            " If the first axis indexes examples (e.g. images), flatten each example and "
-            f"transpose: {name}.reshape(len({name}), -1).T"
-        )
+        fix = (" If the first axis indexes examples (e.g. images), flatten each "
+               f"example and transpose: {name}.reshape(len({name}), -1).T")
     return f"{head}; got {A.ndim}-D shape {A.shape}.{fix}"
 
 def _check_layout(A, n, name, rows, layer, which, m=None, alt=''):
@@ -209,18 +194,8 @@ def _check_layout(A, n, name, rows, layer, which, m=None, alt=''):
     (and m columns when given); names a transpose."""
     if A.shape[0] != n:
         reason = 'transposed' if A.shape[1] == n else 'rows'
-        raise _refuse(
-            ValueError,
-            reason,
-            name=name,
-            shape=A.shape,
-            r=A.shape[0],
-            n=n,
-            rows=rows,
-            layer=layer,
-            which=which,
-            alt=alt,
-        )
+        raise _refuse(ValueError, reason, name=name, shape=A.shape, r=A.shape[0], n=n,
+                      rows=rows, layer=layer, which=which, alt=alt)
     if m is not None and A.shape[1] != m:
         raise _refuse(ValueError, 'count', m=m, m_Y=A.shape[1], name=name)
     if A.shape[1] == 0: raise _refuse(ValueError, 'empty', name=name, shape=A.shape)
@@ -249,18 +224,12 @@ def _labels_to_onehot(y, n_outputs, m, dt, name):
         _check_finite(y, name)
         j = int(np.argmax(y != np.round(y)))
         if y[j] != round(y[j]):
-            raise _refuse(ValueError, 'label_int', name=name, n=n_outputs, value=y[j], j=j)
+            raise _refuse(ValueError, 'label_int', name=name, n=n_outputs, value=y[j],
+                          j=j)
     j = int(np.argmax((y < 0) | (y >= n_outputs)))
     if not 0 <= y[j] < n_outputs:
-        raise _refuse(
-            ValueError,
-            'label_range',
-            name=name,
-            n=n_outputs,
-            value=y[j],
-            j=j,
-            top=n_outputs - 1,
-        )
+        raise _refuse(ValueError, 'label_range', name=name, n=n_outputs, value=y[j],
+                      j=j, top=n_outputs - 1)
     out = np.zeros((n_outputs, y.shape[0]), dtype=dt)
     out[y.astype(np.intp), np.arange(y.shape[0])] = 1
     return out
@@ -279,13 +248,8 @@ def _check_sigmoid(out, A, name):
     bad = (out < 0) | (out > 1)
     if bad.any():
         i, j = (int(k) for k in np.argwhere(bad)[0])
-        raise _refuse(
-            ValueError,
-            'sigmoid',
-            value=A[i, j],
-            j=j,
-            unit=f" (output {i})" if out.shape[0] > 1 else "",
-        )
+        unit = f" (output {i})" if out.shape[0] > 1 else ""
+        raise _refuse(ValueError, 'sigmoid', value=A[i, j], j=j, unit=unit)
 
 # %% ../nbs/a1_input_checks.ipynb #f173ed21
 def check_Y(Y, n_outputs, activation, m, dtype=np.float64, name='Y'):
@@ -311,16 +275,8 @@ def check_Y(Y, n_outputs, activation, m, dtype=np.float64, name='Y'):
     if softmax and A.shape[0] != n_outputs and A.shape[1] == 1:
         raise _refuse(ValueError, 'column', name=name, shape=A.shape)
     rows, layer = ('classes', 'softmax output') if softmax else ('outputs', 'output')
-    _check_layout(
-        A,
-        n_outputs,
-        name,
-        rows,
-        layer,
-        'last',
-        m,
-        ' or integer labels (m,)' if softmax else '',
-    )
+    alt = ' or integer labels (m,)' if softmax else ''
+    _check_layout(A, n_outputs, name, rows, layer, 'last', m, alt)
     out = _cast(A, dt)
     _check_finite(out, name, A, rows={'classes': 'class', 'outputs': 'output'}[rows])
     if softmax: _check_onehot(out, name)

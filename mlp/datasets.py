@@ -80,7 +80,9 @@ def read_idx(path):
     except (ValueError, EOFError, OSError) as e:  # gzip.BadGzipFile is an OSError
         raise ValueError(f"{path}: {e}") from None
     except Exception as e:
-        raise ValueError(f"{path}: cannot decompress ({e}); the file is corrupted.") from None
+        raise ValueError(
+            f"{path}: cannot decompress ({e}); the file is corrupted."
+        ) from None
 
 
 def write_idx(path, array):
@@ -96,9 +98,8 @@ def write_idx(path, array):
             "Convert the array with .astype(...) first."
         )
     if a.ndim > 255 or any(s >= 2**32 for s in a.shape):
-        raise ValueError(
-            f"IDX cannot describe shape {a.shape} (at most 255 dimensions, each below 2**32)."
-        )
+        raise ValueError(f"IDX cannot describe shape {a.shape} "
+                         "(at most 255 dimensions, each below 2**32).")
     data = (bytes([0, 0, code, a.ndim]) + np.asarray(a.shape, ">u4").tobytes()
             + np.ascontiguousarray(a, IDX_DTYPES[code]).tobytes())
     path = Path(path)
@@ -162,7 +163,8 @@ def download_file(urls, dest, md5, timeout=30.0):
     dest.parent.mkdir(parents=True, exist_ok=True)
     failures = []
     for url in urls:
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.",
+                                   suffix=".part")
         try:
             h = hashlib.md5()
             request = urllib.request.Request(url, headers={"User-Agent": "mlp-book"})
@@ -174,7 +176,9 @@ def download_file(urls, dest, md5, timeout=30.0):
             if h.hexdigest() == md5:
                 os.replace(tmp, dest)
                 return dest
-            failures.append(f"{url}: wrong checksum (MD5 {h.hexdigest()}, expected {md5})")
+            failures.append(
+                f"{url}: wrong checksum (MD5 {h.hexdigest()}, expected {md5})"
+            )
         # URLError is an OSError
         except (OSError, http.client.HTTPException, ValueError) as e:
             failures.append(f"{url}: {e}")
@@ -192,8 +196,10 @@ def mnist_paths(data_dir=None, cache_dir=None, download=True):
     Looks in `data_dir`/mnist/ (default: $MLP_DATA/mnist/), then in `cache_dir`/mnist/
     (default: default_cache_dir()/mnist/), then downloads the missing files into the
     cache from MNIST_MIRRORS (unless download=False). """
-    data_dir = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
-    cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    if data_dir is None: data_dir = default_data_dir()
+    else: data_dir = Path(data_dir).expanduser()
+    if cache_dir is None: cache = default_cache_dir()
+    else: cache = Path(cache_dir).expanduser()
     cache = cache / "mnist"
     paths = {}
     for name, md5 in MNIST_FILES.items():
@@ -211,7 +217,7 @@ def mnist_paths(data_dir=None, cache_dir=None, download=True):
         if p.is_file() and md5_file(p) == md5:
             paths[name] = p
             continue
-        where = f"{data_dir / 'mnist'} or {cache}" if data_dir is not None else str(cache)
+        where = str(cache) if data_dir is None else f"{data_dir / 'mnist'} or {cache}"
         if not download:
             raise FileNotFoundError(
                 f"{name} is not in {where} and download=False. Pass "
@@ -222,9 +228,9 @@ def mnist_paths(data_dir=None, cache_dir=None, download=True):
             paths[name] = download_file([m + name for m in MNIST_MIRRORS], p, md5)
         except DownloadError as e:
             raise DownloadError(
-                f"{e}\nAre you offline? Download the four MNIST files by hand from one of "
-                f"the mirrors above into {cache}, or set the environment variable MLP_DATA "
-                "to a folder whose mnist/ subfolder holds them."
+                f"{e}\nAre you offline? Download the four MNIST files by hand from one "
+                f"of the mirrors above into {cache}, or set the environment variable "
+                "MLP_DATA to a folder whose mnist/ subfolder holds them."
             ) from None
     return paths
 
@@ -327,10 +333,10 @@ def load_california_housing_data(data_home=None, download=True, dtype=np.float64
     # no network (URLError) or, with download=False, no cached copy
     except OSError as e:
         raise DownloadError(
-            f"could not get the California housing data ({e}). scikit-learn downloads it once "
-            "into its data folder ($SCIKIT_LEARN_DATA, default ~/scikit_learn_data); offline, "
-            "copy cal_housing_py3.pkz into that folder or point SCIKIT_LEARN_DATA at a folder "
-            "that holds it."
+            f"could not get the California housing data ({e}). scikit-learn downloads "
+            "it once into its data folder ($SCIKIT_LEARN_DATA, default "
+            "~/scikit_learn_data); offline, copy cal_housing_py3.pkz into that folder "
+            "or point SCIKIT_LEARN_DATA at a folder that holds it."
         ) from e
     return Dataset(_columns(d.data, dtype), d.target.astype(dtype),
                    tuple(d.feature_names), tuple(d.target_names))

@@ -111,7 +111,8 @@ def keras_twin(layers, params, bn_state=None, lamda=0.0, m=None, regularizer=Exa
         stack.append(keras.layers.Dense(sp.neurons, use_bias=not sp.batchnorm,
                                         name=f"dense{l}", **f64))
         if sp.batchnorm:
-            stack.append(keras.layers.BatchNormalization(**bn_kwargs, name=f"bn{l}", **f64))
+            stack.append(keras.layers.BatchNormalization(**bn_kwargs, name=f"bn{l}",
+                                                         **f64))
         stack.append(keras.layers.Activation(KERAS_ACTIVATION[sp.activation],
                                              name=f"act{l}", **f64))
         if sp.keep_prob < 1:
@@ -209,12 +210,14 @@ def keras_tape(kmodel, layers, X, Y, masks=None, loss=keras_loss):
         cost = loss(tf.constant(Y.T), z, layers[-1].activation)
         if kmodel.losses: cost = cost + tf.add_n(kmodel.losses)   # the L2 penalties
     grads = tape.gradient(cost, [v.value for v, _ in variables.values()])
-    return cost, {name: (v, tr, g) for (name, (v, tr)), g in zip(variables.items(), grads)}
+    return cost, {name: (v, tr, g)
+                  for (name, (v, tr)), g in zip(variables.items(), grads)}
 
 def keras_cost_and_grads(kmodel, layers, X, Y, masks=None, loss=keras_loss):
     "Cost (float) and gradients {'dW1': ..., 'dgamma1': ...} in our names and layout."
     cost, out = keras_tape(kmodel, layers, X, Y, masks, loss)
-    return float(cost), {"d" + name: from_keras(g, tr) for name, (v, tr, g) in out.items()}
+    return float(cost), {"d" + name: from_keras(g, tr)
+                         for name, (v, tr, g) in out.items()}
 
 # %% ../nbs/20_frameworks.ipynb #eb67d401
 def our_train_step(
@@ -243,7 +246,8 @@ def our_train_step(
 def rel(ours, theirs):
     """||ours - theirs|| / ||theirs|| (Frobenius); the
     absolute difference if theirs is 0."""
-    ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
+    ours = np.asarray(ours, dtype=np.float64)
+    theirs = np.asarray(theirs, dtype=np.float64)
     if ours.shape != theirs.shape:
         raise ValueError(f"shapes differ: ours {ours.shape}, theirs {theirs.shape}; "
                          "fix the layout conversion")
@@ -343,7 +347,8 @@ def describe(case):
     tanh p0.8 > 3 softmax' (p = keep_prob)."""
     parts = [str(case.construct[0][0])]
     for n, bn, act, keep in case.construct[1:]:
-        parts.append(f"{n}{'bn' if bn else ''} {act}" + (f" p{keep:g}" if keep < 1 else ""))
+        parts.append(f"{n}{'bn' if bn else ''} {act}"
+                     + (f" p{keep:g}" if keep < 1 else ""))
     return " > ".join(parts)
 
 # %% ../nbs/20_frameworks.ipynb #553bfbc2
@@ -389,8 +394,10 @@ def train_with_keras(case, opt, steps, reconcile=True, exact_betas=True):
     kopt, history = keras_optimizer(opt, exact_betas), []
     for t, (X, Y, masks) in enumerate(case.batches[:steps], start=1):
         if isinstance(opt, Adam):
-            opt.epsilon = KERAS_EPS / np.sqrt(1 - opt.beta2**t) if reconcile else KERAS_EPS
-        our_train_step(case.layers, X, Y, params, case.lamda, bn_state, masks, update=opt.step)
+            opt.epsilon = (KERAS_EPS / np.sqrt(1 - opt.beta2**t) if reconcile
+                           else KERAS_EPS)
+        our_train_step(case.layers, X, Y, params, case.lamda, bn_state, masks,
+                       update=opt.step)
         _, out = keras_tape(kmodel, case.layers, X, Y, masks)
         kopt.apply_gradients([(g, v) for v, tr, g in out.values()])
         history.append(rel_all(params, keras_params(kmodel, case.layers)))
@@ -415,7 +422,8 @@ def optimizer_checks(case, train_with=train_with_keras, steps=10):
 def inference_inputs(case, params, bn_state, n=7):
     """n fresh examples X (n_0, n), the same for every framework, and our trained
     network's inference output on them (running statistics, no dropout): (X, A_L)."""
-    X = np.random.default_rng(100 + case.seed).standard_normal((case.layers[0].neurons, n))
+    rng = np.random.default_rng(100 + case.seed)
+    X = rng.standard_normal((case.layers[0].neurons, n))
     return X, forward(X, params, case.layers, False, state=bn_state, bn_eps=BN_EPS)[0]
 
 def keras_inference_check(case, params, bn_state, kmodel):
@@ -433,7 +441,8 @@ def fit_with_keras(model, X, Y):
     losses: the mean loss over each epoch's mini-batches without the L2 term, as fit
     records it)."""
     if any(sp.keep_prob < 1 for sp in model.layers):
-        raise ValueError("dropout masks are drawn inside fit: use keep_prob=1 on every layer")
+        raise ValueError("dropout masks are drawn inside fit: "
+                         "use keep_prob=1 on every layer")
     lamda = model.lamda if model.Regularization else 0.0
     kmodel = keras_twin(
         model.layers,
@@ -480,9 +489,9 @@ def fixed_dropout_module():
 def torch_activation(name):
     "The torch.nn module for one of our hidden activations."
     nn = load_torch().nn
-    return {"ReLu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "Linear": nn.Identity}[
-        name
-    ]()
+    modules = {"ReLu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
+               "Linear": nn.Identity}
+    return modules[name]()
 
 def torch_twin(layers, params, bn_state=None):
     """nn.Sequential equal to our network up to the output LOGITS Z_L (PyTorch losses
@@ -494,9 +503,8 @@ def torch_twin(layers, params, bn_state=None):
         n_in = layers[l - 1].neurons
         mods.append(torch.nn.Linear(n_in, sp.neurons, bias=not sp.batchnorm, dtype=f64))
         if sp.batchnorm:
-            mods.append(
-                torch.nn.BatchNorm1d(sp.neurons, eps=BN_EPS, momentum=1 - BN_MOMENTUM, dtype=f64)
-            )
+            mods.append(torch.nn.BatchNorm1d(sp.neurons, eps=BN_EPS,
+                                             momentum=1 - BN_MOMENTUM, dtype=f64))
         if l < len(layers) - 1:
             mods.append(torch_activation(sp.activation))
             if sp.keep_prob < 1: mods.append(fixed_dropout_module()(sp.keep_prob))
@@ -506,8 +514,10 @@ def torch_twin(layers, params, bn_state=None):
             p.copy_(torch.from_numpy(params[name].reshape(p.shape)))
         if bn_state is not None:
             for l, bn in torch_batchnorms(tmodel, layers).items():
-                bn.running_mean.copy_(torch.from_numpy(bn_state[f"running_mean{l}"].ravel()))
-                bn.running_var.copy_(torch.from_numpy(bn_state[f"running_var{l}"].ravel()))
+                mean = bn_state[f"running_mean{l}"].ravel()
+                var = bn_state[f"running_var{l}"].ravel()
+                bn.running_mean.copy_(torch.from_numpy(mean))
+                bn.running_var.copy_(torch.from_numpy(var))
     return tmodel
 
 # %% ../nbs/20_frameworks.ipynb #170305bd
@@ -566,7 +576,8 @@ def torch_backward(tmodel, layers, X, Y, masks=None, lamda=0.0):
     x, y = torch.from_numpy(X.T.copy()), torch.from_numpy(Y.T.copy())
     cost = torch_loss(tmodel(x), y, layers[-1].activation)
     if lamda:
-        weights = [p for k, p in torch_parameters(tmodel, layers).items() if k[0] == "W"]
+        weights = [p for k, p in torch_parameters(tmodel, layers).items()
+                   if k[0] == "W"]
         cost = cost + lamda / (2 * X.shape[1]) * sum((W ** 2).sum() for W in weights)
     cost.backward()
     return cost.item()
@@ -593,7 +604,8 @@ def torch_gradient_check(case):
     grads = case.model.gradients(X, Y, masks=masks)
     tmodel = torch_twin(case.layers, case.model.parameters)
     tcost = torch_backward(tmodel, case.layers, X, Y, masks, case.lamda)
-    return rel(cost, tcost), compare(grads, torch_values(tmodel, case.layers, grad=True))
+    tgrads = torch_values(tmodel, case.layers, grad=True)
+    return rel(cost, tcost), compare(grads, tgrads)
 
 # %% ../nbs/20_frameworks.ipynb #f95c5c48
 def torch_optimizer(opt, tmodel, layers, lamda, m):
@@ -601,10 +613,10 @@ def torch_optimizer(opt, tmodel, layers, lamda, m):
     the weights only (a parameter group of its own)."""
     torch = load_torch()
     ps = torch_parameters(tmodel, layers)
-    groups = [
-        {"params": [p for k, p in ps.items() if k[0] == "W"], "weight_decay": lamda / m},
-        {"params": [p for k, p in ps.items() if k[0] != "W"], "weight_decay": 0.0},
-    ]
+    weights = [p for k, p in ps.items() if k[0] == "W"]
+    others = [p for k, p in ps.items() if k[0] != "W"]
+    groups = [{"params": weights, "weight_decay": lamda / m},
+              {"params": others, "weight_decay": 0.0}]
     if isinstance(opt, Adam):
         return torch.optim.Adam(groups, lr=opt.lr, betas=(opt.beta1, opt.beta2),
                                 eps=opt.epsilon, foreach=False)
@@ -617,7 +629,8 @@ def train_with_torch(case, opt, steps):
     tmodel = torch_twin(case.layers, params, bn_state)
     topt, history = torch_optimizer(opt, tmodel, case.layers, case.lamda, case.m), []
     for X, Y, masks in case.batches[:steps]:
-        our_train_step(case.layers, X, Y, params, case.lamda, bn_state, masks, update=opt.step)
+        our_train_step(case.layers, X, Y, params, case.lamda, bn_state, masks,
+                       update=opt.step)
         # L2 comes from weight_decay here
         torch_backward(tmodel, case.layers, X, Y, masks)
         topt.step()
@@ -650,7 +663,10 @@ def torch_predict(tmodel, activation, X):
     tmodel.eval()
     with torch.no_grad():
         z = tmodel(torch.from_numpy(X.T.copy()))
-        a = torch.softmax(z, 1) if activation == "softmax" else torch_activation(activation)(z)
+        if activation == "softmax":
+            a = torch.softmax(z, 1)
+        else:
+            a = torch_activation(activation)(z)
     return a.numpy().T
 
 def torch_inference_check(case, params, bn_state, tmodel):
@@ -666,6 +682,7 @@ def torch_inference_check(case, params, bn_state, tmodel):
         out["raw"] = rel(A_ours, torch_predict(tmodel, case.out, X_new))
         with torch.no_grad():
             for l, bn in torch_batchnorms(tmodel, case.layers).items():
-                bn.running_var.copy_(torch.from_numpy(bn_state[f"running_var{l}"].ravel()))
+                var = bn_state[f"running_var{l}"].ravel()
+                bn.running_var.copy_(torch.from_numpy(var))
     out["infer"] = rel(A_ours, torch_predict(tmodel, case.out, X_new))
     return out

@@ -120,9 +120,8 @@ def _array_to_meta(a, where):
     """Inverse of _meta_to_array, for untrusted input:
     only JSON parsing, never evaluation."""
     if not (isinstance(a, np.ndarray) and a.dtype == np.uint8 and a.ndim == 1):
-        raise _damaged(
-            where, 'meta_array', got=getattr(a, 'dtype', type(a).__name__), shape=np.shape(a)
-        )
+        got = getattr(a, 'dtype', type(a).__name__)
+        raise _damaged(where, 'meta_array', got=got, shape=np.shape(a))
     if a.size > _MAX_META_BYTES:
         raise _damaged(where, 'meta_size', size=a.size, limit=_MAX_META_BYTES)
     try: return json.loads(a.tobytes().decode('utf-8'), parse_constant=_reject_constant)
@@ -160,7 +159,8 @@ def _validate_meta(meta, where):
     if missing or extra:
         raise _damaged(where, 'keys', version=v, missing=missing, extra=extra)
     for key, (typ, what) in _SCHEMA.items():
-        if not isinstance(meta[key], typ) or (typ is int and isinstance(meta[key], bool)):
+        bool_as_int = typ is int and isinstance(meta[key], bool)
+        if not isinstance(meta[key], typ) or bool_as_int:
             raise _damaged(where, 'type', key=key, what=what, got=meta[key])
     opt, hist, keys = meta['optimizer'], meta['history'], _OPTIMIZER_KEYS[v]
     if (
@@ -194,9 +194,9 @@ def save_model(model, path):
     path = _npz_path(path)
     if model.lr_schedule is not None:
         warnings.warn(
-            "the model's lr_schedule is a Python function and is not saved (a file that "
-            "stores code could run code); after loading, set model.lr_schedule again "
-            "before training on.",
+            "the model's lr_schedule is a Python function and is not saved (a file "
+            "that stores code could run code); after loading, set model.lr_schedule "
+            "again before training on.",
             UserWarning,
             stacklevel=2,
         )
@@ -235,7 +235,8 @@ def _read_arrays(path):
     """Every array in the .npz at `path`, loaded with
     allow_pickle=False (object arrays refused)."""
     def bad(e):
-        why = _DAMAGED['pickled'] if 'pickle' in str(e).lower() else f"{type(e).__name__}: {e}"
+        pickled = 'pickle' in str(e).lower()
+        why = _DAMAGED['pickled'] if pickled else f"{type(e).__name__}: {e}"
         return _damaged(path, 'unreadable', why=why)
     try: npz = np.load(path, allow_pickle=False)
     except FileNotFoundError: raise
@@ -297,27 +298,25 @@ def _precheck_weights(config, arrays, where):
     file BEFORE building the model: a file claiming a 10**6-unit layer is refused
     without allocating it."""
     try: specs = parse_layers(config['layer_construct'])
-    except (TypeError, ValueError) as e: raise _damaged(where, 'layer_list', why=e) from None
+    except (TypeError, ValueError) as e:
+        raise _damaged(where, 'layer_list', why=e) from None
     for l in range(1, len(specs)):
         shape, a = (specs[l].neurons, specs[l - 1].neurons), arrays.get(f'param.W{l}')
         if a is None or a.shape != shape:
-            raise _damaged(
-                where,
-                'weights',
-                l=l,
-                shape=shape,
-                got='no array' if a is None else f"shape {a.shape}",
-            )
+            got = 'no array' if a is None else f"shape {a.shape}"
+            raise _damaged(where, 'weights', l=l, shape=shape, got=got)
 
 def _make_model(meta, where):
     """A fresh Multilayerperceptron from the stored constructor keywords, validated by
     the class (format 1 stored `adam`, which the constructor still reads), with the
     stored optimizer class."""
     config = meta['config']
-    unknown = sorted(set(config) - set(inspect.signature(Multilayerperceptron).parameters))
+    keywords = inspect.signature(Multilayerperceptron).parameters
+    unknown = sorted(set(config) - set(keywords))
     if unknown: raise _damaged(where, 'keywords', unknown=unknown)
     try: model = Multilayerperceptron(**config)
-    except (TypeError, ValueError) as e: raise _damaged(where, 'config', why=e) from None
+    except (TypeError, ValueError) as e:
+        raise _damaged(where, 'config', why=e) from None
     stored, built = meta['optimizer']['class'], type(model.optimizer).__name__
     if stored != built:
         raise _damaged(where, 'optimizer_class', stored=stored, built=built)

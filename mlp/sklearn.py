@@ -132,9 +132,10 @@ def _classifier_targets(y):
     if y.ndim == 2:
         if type_of_target(y) != "multilabel-indicator":
             raise ValueError(
-                "a 2-D y must be a 0/1 indicator matrix (n_samples, n_labels) for multi-label "
-                f"data; got shape {y.shape} with values {np.unique(y)[:5]}. For one label per "
-                "sample pass a 1-D y; for several multi-class targets use "
+                "a 2-D y must be a 0/1 indicator matrix (n_samples, n_labels) for "
+                f"multi-label data; got shape {y.shape} with values "
+                f"{np.unique(y)[:5]}. For one label per sample pass a 1-D y; for "
+                "several multi-class targets use "
                 "sklearn.multioutput.MultiOutputClassifier."
             )
         # label j is column j
@@ -205,7 +206,8 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
     def fit(self, X, y):
         """Train a new network on X (n_samples, n_features), y
         (n_samples[, n_outputs]); return self."""
-        X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
+        X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True,
+                             y_numeric=True)
         self._y_was_1d = y.ndim == 1
         Y = to_columns(y)  # (n_outputs, n_samples); (1, n_samples) for a 1-D y
         self.n_outputs_ = Y.shape[0]
