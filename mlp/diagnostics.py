@@ -17,7 +17,8 @@ class _Recorder:
     def __init__(self, every=1):
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(
-                f"every must be a positive int (record every `every` mini-batches); got {every!r}."
+                "every must be a positive int (record every `every` mini-batches);"
+                f" got {every!r}."
             )
         self.every, self.n_batches, self.history = every, 0, {}
     def _add(self, **values):
@@ -64,7 +65,8 @@ class ActivationStats(_Recorder):
     above the top edge); and 'step', the mini-batch count."""
     def __init__(self, X, every=10, bins=np.linspace(-1.5, 1.5, 61), tol=0.02, seed=0):
         super().__init__(every)
-        self.X, self.bins, self.tol, self.seed = np.array(X), np.asarray(bins), tol, seed
+        self.X, self.bins = np.array(X), np.asarray(bins)
+        self.tol, self.seed = tol, seed
     def on_train_begin(self, model, logs):
         if not self.history: self._record(model)
     def on_batch_end(self, model, logs):
@@ -115,7 +117,9 @@ class GradientStats(_Recorder):
         out = [_outside(v[np.isfinite(v)], self.log_bins) for v in logs10]
         self._add(
             step=self.n_batches,
-            rms=np.array([np.sqrt(np.mean(np.square(g, dtype=np.float64))) for g in dW]),
+            rms=np.array(
+                [np.sqrt(np.mean(np.square(g, dtype=np.float64))) for g in dW]
+            ),
             hist=np.array([np.histogram(v, self.log_bins)[0] for v in logs10]),
             zeros=np.array([np.count_nonzero(g == 0) for g in dW]),
             below=np.array([o[0] for o in out]),
@@ -134,9 +138,10 @@ class UpdateRatio(_Recorder):
             W = [model.parameters[k] for k in _weight_keys(model)]
             self._add(
                 step=self.n_batches,
-                ratio=np.array(
-                    [np.linalg.norm(w - b) / np.linalg.norm(b) for w, b in zip(W, self.before)]
-                ),
+                ratio=np.array([
+                    np.linalg.norm(w - b) / np.linalg.norm(b)
+                    for w, b in zip(W, self.before)
+                ]),
             )
         # the next mini-batch is recorded: keep the weights it starts from (a copy only
         # then, not every step)
@@ -152,18 +157,13 @@ class _Sweep:
     """The callback of `lr_range_test`: lr[k] before mini-batch k;
     records the cost and its smoothed value; stops."""
     def __init__(self, lrs, stop_factor, beta):
-        self.lrs, self.stop_factor, self.beta, self.avg, self.losses, self.smoothed = (
-            lrs,
-            stop_factor,
-            beta,
-            0.0,
-            [],
-            [],
-        )
+        self.lrs, self.stop_factor, self.beta = lrs, stop_factor, beta
+        self.avg, self.losses, self.smoothed = 0.0, [], []
     def on_train_begin(self, model, logs): model.optimizer.lr = self.lrs[0]
     def on_batch_end(self, model, logs):
         self.losses.append(float(logs["cost"]))
-        k, self.avg = len(self.losses), self.beta * self.avg + (1 - self.beta) * self.losses[-1]
+        k = len(self.losses)
+        self.avg = self.beta * self.avg + (1 - self.beta) * self.losses[-1]
         # bias-corrected, as Adam's moments
         self.smoothed.append(self.avg / (1 - self.beta ** k))
         S = self.smoothed[-1]
@@ -186,12 +186,8 @@ def lr_range_test(
     Returns a dict of arrays 'lr', 'loss', 'smoothed' and 'suggested', a tenth of the
     lr where the smoothed loss is lowest."""
     trial = copy.deepcopy(model)
-    trial.lr_schedule, trial.early_stopping, trial.progress, trial.epoch = (
-        None,
-        False,
-        False,
-        steps,
-    )
+    trial.lr_schedule, trial.early_stopping, trial.progress = None, False, False
+    trial.epoch = steps
     sweep = _Sweep(
         lr_min * (lr_max / lr_min) ** np.linspace(0, 1, steps), stop_factor, beta
     )

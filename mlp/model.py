@@ -42,8 +42,8 @@ def __getattr__(name):
     if name != "patch_to":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     warnings.warn(
-        "mlp.model.patch_to is private from mlp 0.2; use fastcore's patch_to or copy its "
-        "five lines.",
+        "mlp.model.patch_to is private from mlp 0.2; use fastcore's patch_to or copy "
+        "its five lines.",
         DeprecationWarning,
         stacklevel=2,
     )
@@ -111,9 +111,9 @@ class Multilayerperceptron:
     ):
         if layer_construct is None:
             raise ValueError(
-                "layer_construct is required: a list of (neurons, batchnorm, activation,"
-                " keep_prob) tuples, e.g. [(784, False, 'ReLu', 1), (128, True, 'ReLu',"
-                " 0.8), (10, False, 'softmax', 1)]."
+                "layer_construct is required: a list of (neurons, batchnorm,"
+                " activation, keep_prob) tuples, e.g. [(784, False, 'ReLu', 1),"
+                " (128, True, 'ReLu', 0.8), (10, False, 'softmax', 1)]."
             )
         if lr_schedule is not None and not callable(lr_schedule):
             raise TypeError(
@@ -156,7 +156,9 @@ class Multilayerperceptron:
         # the training generator's root
         self._seeds = np.random.SeedSequence(self.seed)
         self.rng = np.random.default_rng(self._seeds)
-        self.parameters, self.bn_state = init_parameters(self.layers, self.rng, self.dtype)
+        self.parameters, self.bn_state = init_parameters(
+            self.layers, self.rng, self.dtype
+        )
         self.optimizer = self._make_optimizer(optimizer, adam)
         self.costs, self.history = [], {"cost": []}
         self.is_fitted_, self.n_epochs_trained_, self.stop_training = False, 0, False
@@ -169,22 +171,22 @@ def _make_optimizer(self, optimizer, adam):
     adam = None if adam is None else check_params(adam=adam)["adam"]
     if optimizer is None: optimizer = "sgd" if adam is False else "adam"
     if isinstance(optimizer, str): name = check_params(optimizer=optimizer)["optimizer"]
-    else: name = next((n for n, cls in OPTIMIZERS.items() if type(optimizer) is cls), None)
+    else: name = next((n for n, c in OPTIMIZERS.items() if type(optimizer) is c), None)
     if name is None:
         raise TypeError(
-            f"optimizer must be one of {', '.join(map(repr, OPTIMIZERS))} or an object of"
-            f" mlp.optim's {', '.join(c.__name__ for c in OPTIMIZERS.values())}; got"
-            f" {optimizer!r:.60}."
+            f"optimizer must be one of {', '.join(map(repr, OPTIMIZERS))} or an object"
+            f" of mlp.optim's {', '.join(c.__name__ for c in OPTIMIZERS.values())};"
+            f" got {optimizer!r:.60}."
         )
     if adam is not None and adam != (name == "adam"):
         raise ValueError(
-            f"adam={adam} and optimizer={name!r} disagree: adam=True means optimizer='adam' "
-            "and adam=False means 'sgd'. Pass only optimizer."
+            f"adam={adam} and optimizer={name!r} disagree: adam=True means"
+            " optimizer='adam' and adam=False means 'sgd'. Pass only optimizer."
         )
     if self.weight_decay and name not in ("adam", "adamw"):
         raise ValueError(
-            f"weight_decay is AdamW's decoupled decay and {name!r} does not use it: pass "
-            "optimizer='adamw', or Regularization=True with lamda for L2."
+            f"weight_decay is AdamW's decoupled decay and {name!r} does not use it:"
+            " pass optimizer='adamw', or Regularization=True with lamda for L2."
         )
     keywords = _OPTIMIZER_KEYWORDS[name]
     if isinstance(optimizer, str):
@@ -203,7 +205,8 @@ def get_config(self):
     `save`, shown by `repr`); the optimizer as it is now."""
     name = next(n for n, cls in OPTIMIZERS.items() if type(self.optimizer) is cls)
     hyper = {
-        kw: getattr(self.optimizer, arg) for arg, kw in _OPTIMIZER_KEYWORDS[name].items()
+        kw: getattr(self.optimizer, arg)
+        for arg, kw in _OPTIMIZER_KEYWORDS[name].items()
     }
     return (
         dict(
@@ -273,10 +276,8 @@ def diagnostic_masks(self, m, masks=None):
         raise TypeError(f"m must be the number of examples, an integer; got {m!r}.")
     if m < 1:
         raise ValueError(f"m must be the number of examples, at least 1; got {m}.")
-    rng, given = (
-        np.random.default_rng(np.random.SeedSequence(self._seeds.entropy, spawn_key=(1,))),
-        masks or {},
-    )
+    seeds = np.random.SeedSequence(self._seeds.entropy, spawn_key=(1,))
+    rng, given = np.random.default_rng(seeds), masks or {}
     return {
         l: (
             given[l]
@@ -386,7 +387,8 @@ class EarlyStopping:
         self.best, self.best_state, self.waited = math.inf, None, 0
     def on_epoch_end(self, model, logs):
         if logs["val_cost"] < self.best:
-            self.best, self.best_state, self.waited = logs["val_cost"], model._snapshot(), 0
+            self.best, self.best_state = logs["val_cost"], model._snapshot()
+            self.waited = 0
             model.best_epoch_ = model.n_epochs_trained_
             return
         self.waited += 1
@@ -445,7 +447,12 @@ def fit(self, X, Y, validation_data=None, callbacks=None):
                     self._call(
                         hooks,
                         "on_batch_end",
-                        dict(epoch=epoch, batch=batch, cost=J, grads=types.MappingProxyType(grads)),
+                        dict(
+                            epoch=epoch,
+                            batch=batch,
+                            cost=J,
+                            grads=types.MappingProxyType(grads),
+                        ),
                     )
         self.n_epochs_trained_ += 1
         logs = {
@@ -498,14 +505,15 @@ def _hooks(self, callbacks):
     for cb in extra:
         if not any(callable(getattr(cb, e, None)) for e in EVENTS):
             raise TypeError(
-                f"each callback needs at least one of the methods {', '.join(EVENTS)}; got"
-                f" {cb!r:.60}."
+                f"each callback needs at least one of the methods {', '.join(EVENTS)};"
+                f" got {cb!r:.60}."
             )
     cbs = [History(), *([LRSchedule(self.lr_schedule)] if self.lr_schedule else []),
            *([EarlyStopping(self.patience)] if self.early_stopping else []),
            *([ProgressBar()] if self.progress else []), *extra]
     return {
-        e: [getattr(cb, e) for cb in cbs if callable(getattr(cb, e, None))] for e in EVENTS
+        e: [getattr(cb, e) for cb in cbs if callable(getattr(cb, e, None))]
+        for e in EVENTS
     }
 
 @_patch_to(Multilayerperceptron)
@@ -518,9 +526,10 @@ def _epoch_cost(self, cost):
     "The epoch's cost, or a ValueError naming the epoch when training diverged."
     if not math.isfinite(cost):
         raise ValueError(
-            f"Training diverged: the cost became {cost} in epoch {self.n_epochs_trained_}. Use"
-            f" a smaller learning rate (lr={self.optimizer.lr} now; try"
-            f" lr={self.optimizer.lr / 10:g}), standardize the inputs, or turn on BatchNorm."
+            f"Training diverged: the cost became {cost} in epoch"
+            f" {self.n_epochs_trained_}. Use a smaller learning rate"
+            f" (lr={self.optimizer.lr} now; try lr={self.optimizer.lr / 10:g}),"
+            " standardize the inputs, or turn on BatchNorm."
         )
     return cost
 
@@ -562,8 +571,8 @@ def predict(self, X):
     )[0]
     if not np.all(np.isfinite(A)):
         raise ValueError(
-            "The network produced NaN or inf outputs: its parameters are no longer finite "
-            "(training diverged?). Retrain with a smaller learning rate."
+            "The network produced NaN or inf outputs: its parameters are no longer"
+            " finite (training diverged?). Retrain with a smaller learning rate."
         )
     return A
 
@@ -580,8 +589,9 @@ def predict_class(self, X):
     (multi-label)."""
     if self.loss == "mse":
         raise ValueError(
-            "predict_class is for classification (softmax or sigmoid output); this model's "
-            f"output is {self.output_activation!r} (regression): use predict(X)."
+            "predict_class is for classification (softmax or sigmoid output); this"
+            f" model's output is {self.output_activation!r} (regression): use"
+            " predict(X)."
         )
     return self._classes(self.predict(X))
 
@@ -600,12 +610,14 @@ def matrix_eval(self, Y, P):
         Y, P = np.asarray(Y), np.asarray(P)
         if Y.shape != (n_out, P.shape[-1]) or P.shape != Y.shape:
             raise ValueError(
-                f"multi-label evaluation needs Y and P of shape ({n_out}, m), one row per "
-                f"sigmoid unit; got Y {Y.shape} and P {P.shape}."
+                f"multi-label evaluation needs Y and P of shape ({n_out}, m), one row"
+                f" per sigmoid unit; got Y {Y.shape} and P {P.shape}."
             )
         return classification_metrics(Y.ravel(), P.ravel(), average="binary")
     if self.output_activation == "softmax":
-        return classification_metrics(Y, P, n_classes=self.layers[-1].neurons, average="macro")
+        return classification_metrics(
+            Y, P, n_classes=self.layers[-1].neurons, average="macro"
+        )
     return classification_metrics(Y, P, average="binary")
 
 # %% ../nbs/14_model.ipynb #96adf737
@@ -619,7 +631,9 @@ def state_dict(self):
     d |= {f"bn.{k}": v for k, v in self.bn_state.items()}
     d |= {f"opt.{k}": v for k, v in self.optimizer.state_dict().items()}
     d["costs"] = np.array(self.costs, dtype=np.float64)
-    d |= {f"history.{k}": np.array(v, dtype=np.float64) for k, v in self.history.items()}
+    d |= {
+        f"history.{k}": np.array(v, dtype=np.float64) for k, v in self.history.items()
+    }
     return d | {
         "rng": self.rng.bit_generator.state,
         "optimizer_lr": float(self.optimizer.lr),
@@ -634,7 +648,9 @@ def load_state_dict(self, d):
     references stay valid."""
     for k, v in self.parameters.items(): v[...] = d[f"param.{k}"]
     for k, v in self.bn_state.items(): v[...] = d[f"bn.{k}"]
-    self.optimizer.load_state_dict({k[4:]: v for k, v in d.items() if k.startswith("opt.")})
+    self.optimizer.load_state_dict(
+        {k[4:]: v for k, v in d.items() if k.startswith("opt.")}
+    )
     self.optimizer.lr, self.rng.bit_generator.state = d["optimizer_lr"], d["rng"]
     self.costs = np.asarray(d["costs"]).tolist()
     self.history = {
