@@ -260,6 +260,7 @@ def backward(root, grad=None, retain_graph=False):
                 grads[id(p)] = grads[id(p)] + gp if id(p) in grads else gp
         if not retain_graph and t._parents: t._parents, t._vjps, t._freed = (), (), True
 
+# %% ../nbs/19_autograd.ipynb #9869aa0c
 Tensor.backward = backward
 
 def zero_grad(tensors):

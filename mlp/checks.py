@@ -125,6 +125,7 @@ def _cast(A, dt, order='C'):
     (order='K'), a view when it already is one; overflow is reported later."""
     with np.errstate(over='ignore'): return np.asarray(A, dtype=dt, order=order)
 
+# %% ../nbs/a1_input_checks.ipynb #59cb65fc
 def _as_numeric(A, name):
     """`A` as an ndarray of a real numeric dtype (bool,
     int, float), without copying if possible."""

@@ -25,7 +25,7 @@ import numpy as np
 IDX_DTYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
               0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 
-
+# %% ../nbs/a3_datasets.ipynb #f45e89ed
 def parse_idx(buffer):
     """Parse the (decompressed) bytes of an IDX file into an array.
 
@@ -151,7 +151,7 @@ def md5_file(path, chunk_size=1 << 20):
             h.update(chunk)
     return h.hexdigest()
 
-
+# %% ../nbs/a3_datasets.ipynb #be868c40
 def download_file(urls, dest, md5, timeout=30.0):
     """Fetch the first of `urls` whose bytes have MD5 `md5` and store them at `dest`.
 
@@ -276,9 +276,7 @@ def load_mnist(
         "t10k-images-idx3-ubyte.gz"
     )
     return (
-        X_train,
-        labels("train-labels-idx1-ubyte.gz", X_train.shape[1]),
-        X_test,
+        X_train, labels("train-labels-idx1-ubyte.gz", X_train.shape[1]), X_test,
         labels("t10k-labels-idx1-ubyte.gz", X_test.shape[1]),
     )
 

@@ -51,6 +51,7 @@ def slope(G, activation):
     if activation == "sigmoid": return 4 * G * (1 - G)
     return np.ones_like(G)
 
+# %% ../nbs/15_diagnostics.ipynb #e384b827
 class ActivationStats(_Recorder):
     """Callback: before training and every `every` mini-batches, a forward pass of the
     probe batch X (n_0, m) through the current weights, in training mode (batch
@@ -74,20 +75,14 @@ class ActivationStats(_Recorder):
     def _record(self, model):
         rng = np.random.default_rng(self.seed)
         caches = forward(
-            self.X.astype(model.dtype),
-            model.parameters,
-            model.layers,
-            True,
-            None,
-            rng,
+            self.X.astype(model.dtype), model.parameters, model.layers, True, None, rng,
             bn_eps=model.bn_epsilon,
         )[2]
         # hidden layers only
         G = [activation_output(caches[l - 1]) for l in range(1, len(model.layers) - 1)]
         flat = [slope(g, s.activation) < self.tol for g, s in zip(G, model.layers[1:])]
         self._add(
-            step=self.n_batches,
-            mean=np.array([g.mean() for g in G]),
+            step=self.n_batches, mean=np.array([g.mean() for g in G]),
             std=np.array([g.std() for g in G]),
             saturated=np.array([f.mean() for f in flat]),
             dead=np.array([f.all(axis=1).mean() for f in flat]),
@@ -175,6 +170,7 @@ class _Sweep:
             raise _Stop
         model.optimizer.lr = self.lrs[k]
 
+# %% ../nbs/15_diagnostics.ipynb #50a7901b
 def lr_range_test(
     model, X, Y, lr_min=1e-5, lr_max=1.0, steps=100, stop_factor=4.0, beta=0.9
 ):

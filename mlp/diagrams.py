@@ -43,6 +43,7 @@ def text_size(text, size=None, weight='normal'):
     return (max(w for w, _ in sizes) / 72,
             (sum(max(size, h) for _, h in sizes) + 0.25 * size * (len(sizes) - 1)) / 72)
 
+# %% ../nbs/index.ipynb #95a66578
 def canvas(ax=None):
     """A new figure whose data coordinates are inches
     (`finish` sizes it to what was drawn), or `ax`."""
@@ -149,6 +150,7 @@ def label(
         zorder=3,
     )
 
+# %% ../nbs/index.ipynb #aab7eacd
 def node(ax, x, y, text, kind='value', shape='box', w=None, h=None, gid=None, **kw):
     """A labelled node centred at (x, y) inches, of kind 'value', 'op', 'param', 'data',
     'const', 'off' (greyed out) or 'frame', or a colour; 'box' or 'circle'. It fits
@@ -194,17 +196,9 @@ def _border(g, toward):
         t = min(w / 2 / max(abs(dx), 1e-9), h / 2 / max(abs(dy), 1e-9))
     return x + t * dx, y + t * dy
 
+# %% ../nbs/index.ipynb #fde1bc5d
 def arrow(
-    ax,
-    a,
-    b,
-    above=None,
-    below=None,
-    gid=None,
-    color=None,
-    rad=0.0,
-    at=0.5,
-    head=True,
+    ax, a, b, above=None, below=None, gid=None, color=None, rad=0.0, at=0.5, head=True,
     on=None,
 ):
     """An arrow from node (or point) a to node (or point) b, clipped at their borders.
@@ -220,12 +214,8 @@ def arrow(
         zorder=1,
         gid=gid,
         arrowprops=dict(
-            arrowstyle='-|>' if head else '-',
-            color=color or STYLE['line'],
-            lw=STYLE['lw'],
-            mutation_scale=14,
-            shrinkA=2,
-            shrinkB=2,
+            arrowstyle='-|>' if head else '-', color=color or STYLE['line'],
+            lw=STYLE['lw'], mutation_scale=14, shrinkA=2, shrinkB=2,
             connectionstyle=f'arc3,rad={rad}',
         ),
     )
@@ -236,12 +226,7 @@ def arrow(
     steep = abs(q[1] - p[1]) > abs(q[0] - p[0])
     if on is not None:
         label(
-            ax,
-            mx,
-            my,
-            on,
-            gid=gid and f'on:{gid}',
-            bg=STYLE['fill']['param'],
+            ax, mx, my, on, gid=gid and f'on:{gid}', bg=STYLE['fill']['param'],
             size=STYLE['small'],
         )
     for text, side, c in [(above, 1, STYLE['forward']), (below, -1, STYLE['backward'])]:
@@ -249,26 +234,18 @@ def arrow(
             continue
         if steep:
             kw = dict(
-                x=mx - side * 0.07,
-                y=my,
-                ha='right' if side > 0 else 'left',
+                x=mx - side * 0.07, y=my, ha='right' if side > 0 else 'left',
                 va='center',
             )
         else:
             kw = dict(
-                x=mx,
-                y=my + side * 0.05,
-                ha='center',
+                x=mx, y=my + side * 0.05, ha='center',
                 va='bottom' if side > 0 else 'top',
             )
         label(
-            ax,
-            text=text,
-            color=c,
-            gid=gid and f"{'above' if side > 0 else 'below'}:{gid}",
-            bg='white',
-            size=STYLE['small'],
-            **kw,
+            ax, text=text, color=c,
+            gid=gid and f"{'above' if side > 0 else 'below'}:{gid}", bg='white',
+            size=STYLE['small'], **kw,
         )
 
 # %% ../nbs/index.ipynb #a7980b75
@@ -374,29 +351,18 @@ def draw_dense_layer(n_prev=3, n=2, m='m', ax=None):
     for x, head in [(0, '$A^{[l-1]}$'), (2.2, '$Z^{[l]}$'), (4.2, '$A^{[l]}$')]:
         label(ax, x, top + 0.05, head, va='bottom')
     label(
-        ax,
-        1.1,
-        -top - 0.05,
-        f'purple arrows: row 1 of $W^{{[l]}}$',
-        color=STYLE['highlight'],
-        va='top',
+        ax, 1.1, -top - 0.05, f'purple arrows: row 1 of $W^{{[l]}}$',
+        color=STYLE['highlight'], va='top',
     )
     for y, (what, shape) in enumerate(
         [
-            ('$A^{[l-1]}$', (n_prev, _math(m))),
-            ('$W^{[l]}$', (n, n_prev)),
-            (r'$\mathbf{b}^{[l]}$', (n, 1)),
-            ('$Z^{[l]}$, $A^{[l]}$', (n, _math(m))),
+            ('$A^{[l-1]}$', (n_prev, _math(m))), ('$W^{[l]}$', (n, n_prev)),
+            (r'$\mathbf{b}^{[l]}$', (n, 1)), ('$Z^{[l]}$, $A^{[l]}$', (n, _math(m))),
         ]
     ):
         label(ax, 4.9, top - 0.4 * y, f'{what}:', ha='left', va='top')
         label(
-            ax,
-            5.95,
-            top - 0.4 * y,
-            str(shape).replace("'", ''),
-            ha='left',
-            va='top',
+            ax, 5.95, top - 0.4 * y, str(shape).replace("'", ''), ha='left', va='top',
             gid=f"shape:{['A_prev', 'W', 'b', 'Z'][y]}",
         )
     return finish(ax)
@@ -429,22 +395,11 @@ def draw_network(layers, m='m', width=1.55, gap=0.3, ax=None):
     for l, s in enumerate(steps):
         x = l * (width + gap) + width / 2
         node(
-            ax,
-            x,
-            0.45 - (tall + 1.0) / 2,
-            '',
-            'frame',
-            w=width,
-            h=tall + 1.0,
-            gid=f'layer:{l}',
-            ls='--',
+            ax, x, 0.45 - (tall + 1.0) / 2, '', 'frame', w=width, h=tall + 1.0,
+            gid=f'layer:{l}', ls='--',
         )
         label(
-            ax,
-            x,
-            0.05,
-            f'layer {l}' + (': input' if l == 0 else ''),
-            weight='bold',
+            ax, x, 0.05, f'layer {l}' + (': input' if l == 0 else ''), weight='bold',
             va='bottom',
         )
         label(ax, x, -0.05, f'$n_{{{l}}}$ = {layers[l][0]}', va='top')
@@ -457,10 +412,8 @@ def draw_network(layers, m='m', width=1.55, gap=0.3, ax=None):
             # the previous layer's A into this layer's product
             if name == 'dense' and prev:
                 path_arrow(
-                    ax,
-                    (prev[0] + prev[2] / 2, prev[1]),
-                    (x - width / 2 - gap / 2, prev[1]),
-                    (x - width / 2 - gap / 2, g[1]),
+                    ax, (prev[0] + prev[2] / 2, prev[1]),
+                    (x - width / 2 - gap / 2, prev[1]), (x - width / 2 - gap / 2, g[1]),
                     (g[0] - g[2] / 2, g[1]),
                 )
         prev = last

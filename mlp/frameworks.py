@@ -48,6 +48,7 @@ def load_tensorflow():
     keras.backend.set_floatx("float64")
     return tf, keras
 
+# %% ../nbs/20_frameworks.ipynb #850a81ea
 @functools.cache
 def load_torch():
     """torch, imported on first use, one thread,
@@ -254,6 +255,7 @@ def rel(ours, theirs):
     diff, den = np.linalg.norm(ours - theirs), np.linalg.norm(theirs)
     return float(diff / den) if den > 0 else float(diff)
 
+# %% ../nbs/20_frameworks.ipynb #43824ad9
 def compare(ours, theirs):
     "{name: rel(ours[name], theirs[name])}; the two dicts must have the same keys."
     if set(ours) != set(theirs):
@@ -288,24 +290,21 @@ def random_targets(activation, n_out, m, rng):
     if activation == "tanh": return rng.uniform(-0.9, 0.9, (n_out, m))
     return rng.standard_normal((n_out, m))
 
+# %% ../nbs/20_frameworks.ipynb #0556656a
 def random_case(seed, n_batches=10):
     """A random architecture, our model for it, and
     n_batches + 1 mini-batches (X, Y, masks)."""
     # 2k seeds: every output x BN x L2
     rng, k = np.random.default_rng(seed), len(OUTPUTS)
     out, use_bn, use_l2 = (
-        OUTPUTS[seed % k],
-        (seed // k) % 2 == 1,
-        (seed // (2 * k)) % 2 == 1,
+        OUTPUTS[seed % k], (seed // k) % 2 == 1, (seed // (2 * k)) % 2 == 1,
     )
     construct = [(int(rng.integers(2, 9)), False, "ReLu", 1)]
     for _ in range(int(rng.integers(1, 4))):
         construct.append(
             (
-                int(rng.integers(2, 13)),
-                bool(use_bn and rng.random() < 0.75),
-                str(rng.choice(HIDDEN)),
-                float(rng.choice([1.0, 0.8, 0.5])),
+                int(rng.integers(2, 13)), bool(use_bn and rng.random() < 0.75),
+                str(rng.choice(HIDDEN)), float(rng.choice([1.0, 0.8, 0.5])),
             )
         )
     # "with BatchNorm": at least one layer
@@ -324,24 +323,16 @@ def random_case(seed, n_batches=10):
     batches = [
         (
             rng.standard_normal((construct[0][0], m)),
-            random_targets(out, n_out, m, rng),
-            draw_masks(model.layers, m, rng),
+            random_targets(out, n_out, m, rng), draw_masks(model.layers, m, rng),
         )
         for _ in range(n_batches + 1)
     ]
     return SimpleNamespace(
-        seed=seed,
-        construct=construct,
-        model=model,
-        layers=model.layers,
-        m=m,
-        lamda=lamda,
-        batches=batches,
-        bn=use_bn,
-        l2=use_l2,
-        out=out,
+        seed=seed, construct=construct, model=model, layers=model.layers, m=m,
+        lamda=lamda, batches=batches, bn=use_bn, l2=use_l2, out=out,
     )
 
+# %% ../nbs/20_frameworks.ipynb #e9efd45b
 def describe(case):
     """One-line summary of an architecture: '5 > 8bn
     tanh p0.8 > 3 softmax' (p = keep_prob)."""
@@ -493,6 +484,7 @@ def torch_activation(name):
                "Linear": nn.Identity}
     return modules[name]()
 
+# %% ../nbs/20_frameworks.ipynb #e72a342b
 def torch_twin(layers, params, bn_state=None):
     """nn.Sequential equal to our network up to the output LOGITS Z_L (PyTorch losses
     take logits), our parameters copied in; BatchNorm1d gets momentum = 1 -
@@ -669,6 +661,7 @@ def torch_predict(tmodel, activation, X):
             a = torch_activation(activation)(z)
     return a.numpy().T
 
+# %% ../nbs/20_frameworks.ipynb #3855c427
 def torch_inference_check(case, params, bn_state, tmodel):
     """Relative differences between our trained network and its trained PyTorch twin:
     running statistics ('stats', variance converted), PyTorch's own eval() outputs

@@ -34,6 +34,8 @@ class Param(NamedTuple):
 
 # %% ../nbs/03_dense_layer.ipynb #888ac858
 _unit = dict(low=0, high=1, closed='left')      # [0, 1): a decay rate
+
+# %% ../nbs/03_dense_layer.ipynb #3ebf9e37
 PARAMS = {
     'epoch': Param('int', 1, meaning='passes over the training set'),
     'minibatch_size': Param('int', 1, meaning='examples per gradient step'),
@@ -63,28 +65,21 @@ PARAMS = {
         'real', 0, 1, meaning='BatchNorm: weight on the old running value, 0.9 or 0.99'
     ),
     'bn_epsilon': Param(
-        'real',
-        0,
-        closed='neither',
+        'real', 0, closed='neither',
         meaning='BatchNorm: a small positive number such as 1e-5',
     ),
     'patience': Param('int', 1, meaning='epochs without improvement before stopping'),
     'keep_prob': Param(
-        'real',
-        0,
-        1,
-        closed='right',
+        'real', 0, 1, closed='right',
         meaning='probability of keeping a unit; 1 = no dropout',
     ),
     'neurons': Param('int', 1, meaning='units in the layer'),
     'dtype': Param(
-        'option',
-        options=('float64', 'float32'),
+        'option', options=('float64', 'float32'),
         meaning='float64 is exact, float32 faster',
     ),
     'optimizer': Param(
-        'option',
-        options=('sgd', 'momentum', 'rmsprop', 'adam', 'adamw'),
+        'option', options=('sgd', 'momentum', 'rmsprop', 'adam', 'adamw'),
         meaning='the update rule of chapter 8',
     ),
     'lr0': Param('real', 0, closed='neither', meaning='learning rate at epoch 0'),
@@ -186,6 +181,8 @@ def _parse_one(i, layer):
         raise type(e)(f"layer {i} {tuple(layer)!r}: {e}") from None
 
 _PLAIN = lambda s: not s.batchnorm and s.keep_prob == 1
+
+# %% ../nbs/03_dense_layer.ipynb #3e25fcc8
 # (which layers, what must hold, what to say otherwise): the table above
 _LAYER_RULES = [
     (

@@ -97,6 +97,7 @@ _DAMAGED = {  # why a file is refused -> message (str.format fields from the che
     'rng': "invalid random generator state ({why}).",
 }
 
+# %% ../nbs/a2_saving.ipynb #549f4ca3
 def _damaged(where, reason, **fields):
     "The ValueError for file `where` refused for `reason` (a key of _DAMAGED)."
     return ValueError(f"{where}: " + _DAMAGED[reason].format(**fields))
@@ -145,6 +146,7 @@ _SCHEMA = {
 # hyperparameters
 _OPTIMIZER_KEYS = {1: {'class', 'lr'}, 2: {'class', 'kind', 'lr', 'hyperparameters'}}
 
+# %% ../nbs/a2_saving.ipynb #b624a0b1
 def _validate_meta(meta, where):
     """ValueError unless `meta` has exactly the keys and
     types of _SCHEMA (format and version first)."""
@@ -185,6 +187,7 @@ def _npz_path(path):
     path = Path(path)
     return path if path.suffix == '.npz' else path.with_name(path.name + '.npz')
 
+# %% ../nbs/a2_saving.ipynb #6af6102d
 def save_model(model, path):
     """Write `model` (a Multilayerperceptron) to the .npz file `path`, atomically;
     returns its Path.
@@ -224,6 +227,7 @@ def save_model(model, path):
         if tmp.exists(): tmp.unlink()
     return path
 
+# %% ../nbs/a2_saving.ipynb #81402d9d
 def _save(self, path):
     "Write the model to a .npz file (appendix A2); `mlp.load(path)` reads it back."
     return save_model(self, path)

@@ -81,17 +81,9 @@ class _MLPEstimator(BaseEstimator):
     features) boundary of both estimators."""
 
     def __init__(
-        self,
-        hidden_layer_sizes=(64, 32),
-        batchnorm=True,
-        keep_prob=1.0,
-        activation="ReLu",
-        lr=0.01,
-        epochs=20,
-        minibatch_size=64,
-        optimizer="adam",
-        lamda=0.0,
-        random_state=None,
+        self, hidden_layer_sizes=(64, 32), batchnorm=True, keep_prob=1.0,
+        activation="ReLu", lr=0.01, epochs=20, minibatch_size=64, optimizer="adam",
+        lamda=0.0, random_state=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.batchnorm = batchnorm
