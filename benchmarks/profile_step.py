@@ -118,11 +118,12 @@ def one_step(model, X, Y):
     return model._lean_step(X, Y, plan) if plan is not None else model.train_step(X, Y)[0]
 
 
-def count_calls(model, X, Y):
-    """NumPy calls and mlp function calls of ONE training step on validated X, Y, as `fit`
-    runs it (after a warm-up step, so lazily created state and work arrays exist). The model
-    keeps training as usual (its arrays are viewed, never copied). Returns a dict of counts."""
-    one_step(model, X, Y)                        # warm-up: optimizer state, work arrays
+def count_calls(model, X, Y, step=one_step):
+    """NumPy calls and mlp function calls of ONE training step `step(model, X, Y)` on
+    validated X, Y, by default as `fit` runs it (after a warm-up step, so lazily created
+    state and work arrays exist). The model keeps training as usual (its arrays are viewed,
+    never copied). Returns a dict of counts."""
+    step(model, X, Y)                            # warm-up: optimizer state, work arrays
     _as_counting(model, set())
     _as_counting(model.optimizer, set())
     Xc, Yc = np.asarray(X).view(_Counting), np.asarray(Y).view(_Counting)
@@ -161,7 +162,7 @@ def count_calls(model, X, Y):
     for n, f in saved.items(): setattr(np, n, keep_counting(n, f))
     sys.setprofile(prof)
     try:
-        one_step(model, Xc, Yc)
+        step(model, Xc, Yc)
     finally:
         sys.setprofile(None)
         for n, f in saved.items(): setattr(np, n, f)
