@@ -77,7 +77,8 @@ torch: $(STAMP)
 # Seconds per epoch of the MNIST network against PyTorch eager, Keras and scikit-learn, and the
 # matrix-product floor, at 1 and 2 threads (chapter A5 shows the table). Writes
 # benchmarks/results.json and benchmarks/results.md. A few minutes on a quiet 2-core machine;
-# BENCH_ARGS=--quick for a smoke test. Peers that are missing are skipped with a note.
+# BENCH_ARGS=--quick for a smoke test; BENCH_ARGS="--runs 3 --max-load 1.0" for the medians of
+# three whole runs, each started below that load average. Peers that are missing are skipped.
 bench: $(STAMP)
 	$(MAKE) torch || echo "note: PyTorch could not be installed; its rows are skipped"
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)

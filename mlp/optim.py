@@ -23,8 +23,8 @@ class Optimizer:
         self._bufs = {}   # key -> scratch array for in-place arithmetic, NOT state
 
     def _slot(self, slot, key, p):
-        """The state array `slot` of parameter `key`,
-        created as zeros like `p` on first use."""
+        "State `slot` of `key`, zeros like `p` at first; key None: step_flat's array."
+        if key is None: return self._flat[slot]
         name = f"{slot}.{key}"
         if name not in self.state: self.state[name] = np.zeros_like(p)
         return self.state[name]
@@ -46,6 +46,7 @@ class Optimizer:
         for key, p in params.items():
             self._update(key, p, grads["d" + key], self._buf(key, p))
 
+
 # %% ../nbs/08_optimizers.ipynb #de216c40
 def _state_dict(self):
     """Copies of the state arrays under flat names
@@ -55,17 +56,24 @@ def _state_dict(self):
 def _load_state_dict(self, d):
     "Restore state saved by `state_dict` (arrays are copied, so `d` stays independent)."
     self.state = {k: np.array(v, copy=True) for k, v in d.items()}
+    self._flat = None   # step_flat rebuilds its flat arrays from this state
+
+def _getstate(self):
+    "A copy (deepcopy, pickle) keeps the state per parameter; step_flat remakes _flat."
+    state = {k: v.copy() for k, v in self.state.items()}
+    return vars(self) | {"state": state, "_flat": None}
 
 def _config(self):
     "lr and the other constructor arguments, e.g. {'lr': 0.01, 'beta': 0.9}."
     return {"lr": self.lr, **{h: getattr(self, h) for h in self.hyperparameters}}
 
 def _repr(self):
-    args = ', '.join(f'{k}={v!r}' for k, v in self.config().items())
+    args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
     return f"{type(self).__name__}({args})"
 
 Optimizer.state_dict, Optimizer.load_state_dict = _state_dict, _load_state_dict
 Optimizer.config, Optimizer.__repr__ = _config, _repr
+Optimizer.__getstate__ = _getstate
 
 # %% ../nbs/08_optimizers.ipynb #c7fe3c48
 class SGD(Optimizer):
@@ -132,7 +140,7 @@ class Adam(Optimizer):
         m, v = self._slot("m", key, p), self._slot("v", key, p)
         m *= b1; np.multiply(g, 1.0 - b1, out=buf); m += buf
         v *= b2; np.multiply(g, g, out=buf); buf *= 1.0 - b2; v += buf
-        if self.weight_decay and key.startswith("W"):
+        if self.weight_decay and key is not None and key.startswith("W"):
             # decoupled: p -= lr*wd*p, never enters g, m or v
             p *= 1.0 - lr * self.weight_decay
         # lr * m_hat / (sqrt(v_hat) + eps) with both corrections folded into scalars,
@@ -173,6 +181,42 @@ OPTIMIZERS = {
     "adam": Adam,
     "adamw": AdamW,
 }
+
+# %% ../nbs/08_optimizers.ipynb #7d74c912
+def _step_flat(self, p, g, layout, n_decay=0):
+    """The update of `step` on all parameters at once, the same numbers in a few NumPy
+    calls instead of a few per parameter: p, g are flat 1-D arrays holding every
+    parameter (and gradient) one after the other, as `layout` says, a tuple of (key,
+    start, stop, shape); the first `n_decay` entries are the weights (AdamW decays
+    them). The state stays per parameter ('m.W1', ...), as views into one flat array
+    per slot, so `state_dict` and `step` see the same numbers."""
+    self._begin_step()
+    if self._flat is None or self._flat["layout"] is not layout:
+        self._make_flat(p, layout)
+    self._update_flat(p, g, self._flat["buf"], n_decay)
+
+def _make_flat(self, p, layout):
+    "One flat array per slot, values kept; the state arrays become views of it."
+    self._flat = {"layout": layout, "buf": np.empty_like(p)}
+    for slot in self.slots:
+        flat = self._flat[slot] = np.zeros_like(p)
+        for key, start, stop, shape in layout:
+            name = f"{slot}.{key}"
+            if name in self.state: flat[start:stop] = self.state[name].ravel()
+            self.state[name] = flat[start:stop].reshape(shape)
+
+def _update_flat(self, p, g, buf, n_decay):
+    "One `_update` over the flat arrays (key None: the slots are the flat ones)."
+    self._update(None, p, g, buf)
+
+def _adam_update_flat(self, p, g, buf, n_decay):
+    "AdamW's decay of the weights (they come first), then one Adam update of all."
+    if self.weight_decay: p[:n_decay] *= 1.0 - self.lr * self.weight_decay
+    self._update(None, p, g, buf)
+
+Optimizer._flat = None   # step_flat's arrays, made on its first call
+Optimizer.step_flat, Optimizer._make_flat = _step_flat, _make_flat
+Optimizer._update_flat, Adam._update_flat = _update_flat, _adam_update_flat
 
 # %% ../nbs/08_optimizers.ipynb #5e8c0435
 def step_decay(lr0, drop=0.5, every=10):

@@ -98,12 +98,14 @@ def test_every_must_be_a_positive_int():
 
 def test_lr_range_test_applies_each_learning_rate_in_turn(monkeypatch):
     from mlp.optim import SGD
-    seen, step = [], SGD.step
+    seen, begin = [], SGD._begin_step
 
-    def recording_step(self, params, grads):                # on the class: the deep copy's optimizer uses it too
+    # on the class: the deep copy's optimizer uses it too. _begin_step starts every update,
+    # whether the model calls step or step_flat (all parameters at once, chapter 8)
+    def recording_begin(self):
         seen.append((self, self.lr))
-        return step(self, params, grads)
-    monkeypatch.setattr(SGD, "step", recording_step)
+        return begin(self)
+    monkeypatch.setattr(SGD, "_begin_step", recording_begin)
     X, y = data()
     m = model(optimizer="sgd", minibatch_size=150)          # one mini-batch per epoch
     result = lr_range_test(m, X, y, lr_min=1e-4, lr_max=1e-2, steps=5, stop_factor=1e9)
