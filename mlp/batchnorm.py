@@ -154,6 +154,7 @@ def _batchnorm_step_backward(dout, cache):
     dZ, dgamma, dbeta = batchnorm_backward(dout, cache)
     return dZ, {"gamma": dgamma, "beta": dbeta}
 
+# %% ../nbs/10_batchnorm.ipynb #51ff4ae3
 BATCHNORM_STEP = register_step(
     Step(
         "batchnorm",

@@ -87,30 +87,11 @@ class Multilayerperceptron:
     repeat exactly; `dtype='float32'` trades exactness for speed."""
 
     def __init__(
-        self,
-        epoch=4,
-        lr=0.01,
-        cost_history=True,
-        Regularization=False,
-        lamda=0.001,
-        layer_construct=None,
-        minibatch_size=64,
-        adam=None,
-        beta1=0.9,
-        beta2=0.999,
-        epsilon=1e-8,
-        seed=None,
-        dtype="float64",
-        bn_momentum=0.9,
-        bn_epsilon=1e-5,
-        early_stopping=False,
-        patience=5,
-        lr_schedule=None,
-        progress=False,
-        optimizer=None,
-        momentum=0.9,
-        rho=0.9,
-        weight_decay=0.0,
+        self, epoch=4, lr=0.01, cost_history=True, Regularization=False, lamda=0.001,
+        layer_construct=None, minibatch_size=64, adam=None, beta1=0.9, beta2=0.999,
+        epsilon=1e-8, seed=None, dtype="float64", bn_momentum=0.9, bn_epsilon=1e-5,
+        early_stopping=False, patience=5, lr_schedule=None, progress=False,
+        optimizer=None, momentum=0.9, rho=0.9, weight_decay=0.0,
     ):
         if layer_construct is None:
             raise ValueError(
@@ -125,31 +106,17 @@ class Multilayerperceptron:
             )
         vars(self).update(
             check_params(
-                epoch=epoch,
-                lr=lr,
-                cost_history=cost_history,
-                Regularization=Regularization,
-                lamda=lamda,
-                minibatch_size=minibatch_size,
-                beta1=beta1,
-                beta2=beta2,
-                epsilon=epsilon,
-                seed=seed,
-                dtype=_dtype_name(dtype),
-                bn_momentum=bn_momentum,
-                bn_epsilon=bn_epsilon,
-                progress=progress,
-                early_stopping=early_stopping,
-                patience=patience,
-                momentum=momentum,
-                rho=rho,
-                weight_decay=weight_decay,
+                epoch=epoch, lr=lr, cost_history=cost_history,
+                Regularization=Regularization, lamda=lamda,
+                minibatch_size=minibatch_size, beta1=beta1, beta2=beta2,
+                epsilon=epsilon, seed=seed, dtype=_dtype_name(dtype),
+                bn_momentum=bn_momentum, bn_epsilon=bn_epsilon, progress=progress,
+                early_stopping=early_stopping, patience=patience, momentum=momentum,
+                rho=rho, weight_decay=weight_decay,
             )
         )
         self.layers, self.lr_schedule, self.dtype = (
-            parse_layers(layer_construct),
-            lr_schedule,
-            np.dtype(self.dtype),
+            parse_layers(layer_construct), lr_schedule, np.dtype(self.dtype),
         )
         self.output_activation = self.layers[-1].activation
         self.loss = loss_for(self.output_activation)
@@ -315,6 +282,7 @@ Multilayerperceptron.adam = property(
     doc="True when the optimizer is Adam (the original flag, read-only).",
 )
 
+# %% ../nbs/14_model.ipynb #f39e1915
 @_patch_to(Multilayerperceptron)
 def __repr__(self):
     sizes = "-".join(str(s.neurons) for s in self.layers)
@@ -397,6 +365,7 @@ def gradients(self, X, Y, masks=None):
     add_l2_gradients(grads, self.parameters, self._lamda, X.shape[1])
     return grads
 
+# %% ../nbs/14_model.ipynb #a8afc443
 @_patch_to(Multilayerperceptron)
 def cost(self, X, Y, training=False, masks=None):
     """The cost J on (X, Y) of m examples: inference mode by default (running
@@ -587,6 +556,7 @@ class LRSchedule:
     def on_epoch_begin(self, model, logs):
         model.optimizer.lr = float(self.schedule(logs["epoch"]))
 
+# %% ../nbs/14_model.ipynb #6bace074
 class EarlyStopping:
     """Stops `patience` epochs after the lowest validation loss; at the end of training
     puts back that epoch's parameters and BatchNorm statistics (model.best_epoch_,
@@ -705,6 +675,7 @@ def _validation_inputs(self, validation_data):
         )
     return self.check_inputs(*validation_data)
 
+# %% ../nbs/14_model.ipynb #1261137e
 @_patch_to(Multilayerperceptron)
 def _hooks(self, callbacks):
     """event -> the bound methods of the built-in callbacks

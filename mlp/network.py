@@ -178,6 +178,7 @@ def train_step(
     update(params, grads)
     return J, grads
 
+# %% ../nbs/07_first_network.ipynb #7bd3215f
 def train_epoch(
     X,
     Y,
