@@ -418,8 +418,8 @@ _LAYOUT_JS = """() => {
           eqNoCue: eqNoCue.length, tableWide, unpadded, figs, prose: clone.innerText};
 }"""
 # Markdown left unrendered: a table's rule row (the site's typography turns `---` into dashes),
-# bold markers, a citation role.
-_RAW_MARKUP = re.compile(r"\|\s*:?(?:-{3,}|\u2014+|\u2013+):?\s*\||\*\*\S|\{cite(?::[a-z]+)?\}")
+# a pair of bold markers (a lone `**` is Python's power, as in `tanh(z)**2`), a citation role.
+_RAW_MARKUP = re.compile(r"\|\s*:?(?:-{3,}|\u2014+|\u2013+):?\s*\||\*\*[A-Za-z][^*\n]{0,80}\*\*|\{cite(?::[a-z]+)?\}")
 
 
 def _shoot(page, name):
