@@ -129,6 +129,15 @@ def test_no_missing_characters():
     assert "Missing character" not in log
 
 
+def chapter_of(page: int) -> str:
+    before = [(p, d) for d, p in starts().items() if p <= page]
+    return max(before)[1] if before else "front matter"
+
+
 def test_no_output_placeholders():
-    bad = [(i + 1, m) for i, t in enumerate(pages()) for m in re.findall(r"<(?:IPython|matplotlib)\.[\w.]+ object[^>]*>", t)]
-    assert not bad, f"outputs with no LaTeX form (HTML/SVG only) left as placeholders: {bad[:10]}"
+    """An output that only has an HTML or SVG form (IPython's HTML(...), a hand-made <table>) is
+    printed as its text/plain placeholder: show tables with mlp.diagrams.markdown_table and
+    figures as PNG (matplotlib inline)."""
+    bad = [f"page {i + 1} ({chapter_of(i + 1)}): {m}" for i, t in enumerate(pages())
+           for m in re.findall(r"<(?:IPython|matplotlib)\.[\w.]+ object[^>]*>", t)]
+    assert not bad, f"{len(bad)} output(s) with no LaTeX form (HTML/SVG only) left as placeholders: {bad[:10]}"
