@@ -2,8 +2,9 @@
 #   make test   # notebooks as tests + tests/ (pytest); ends with "N passed, N failed"
 #   make book   # the website, every chapter executed, into book/_build/html
 # Both create .venv and install what is missing on first use (Python 3.11+ and pip needed).
+# make pdf: the book as one PDF (XeLaTeX; the TeX packages are installed as root or named).
 # Other targets: make lab (JupyterLab on nbs/), make bench (speed vs PyTorch/Keras/scikit-learn),
-# make export, make torch, make check, make clean.
+# make export, make torch, make tex, make check, make clean.
 
 SHELL  := /bin/bash
 PYTHON ?= python3
@@ -17,6 +18,9 @@ EXTRAS ?= all
 FLAGS  ?= auto
 TOC    ?= _toc.yml
 STAMP  := $(VENV)/.mlp-installed
+# Executed notebooks, shared by make book and make pdf (book/_config.yml `execute:`).
+NBCACHE := book/_build/.jupyter_cache
+PDF     := book/_build/latex/mlp-book.pdf
 
 # The package under test is this checkout's, whatever the venv was installed from.
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
@@ -34,10 +38,10 @@ RESOLVE_FLAGS = $$(case "$(FLAGS)" in \
     none) ;; \
     *) echo "$(FLAGS)" ;; esac)
 
-.PHONY: test book lab bench export venv torch check clean help
+.PHONY: test book pdf tex lab bench export venv torch check clean help
 
 help:
-	@sed -n '1,6p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,7p' Makefile | sed 's/^# \{0,1\}//'
 
 venv: $(STAMP)
 
@@ -56,12 +60,41 @@ export: $(STAMP)
 test: export
 	MLP_FLAGS="$(RESOLVE_FLAGS)" $(BIN)/python tools/run_tests.py
 
+# The site. The executed-notebook cache is emptied first, so every chapter runs on every site
+# build (the cache cannot see mlp/ changes); the build fills it, and tools/exec_cache.py records
+# what it was filled from, so that make pdf can reuse it.
 book: export
 	$(BIN)/python tools/gen_api_index.py
 	@echo "executing every chapter and building the site (flags: $(RESOLVE_FLAGS)) ..."
+	rm -rf $(NBCACHE)
 	MLP_FLAGS="$(RESOLVE_FLAGS)" $(BIN)/jupyter-book build . --config book/_config.yml \
 	    --toc $(TOC) --path-output book --builder html --all -W --keep-going
+	@MLP_FLAGS="$(RESOLVE_FLAGS)" $(BIN)/python tools/exec_cache.py save
 	@echo "site: $(CURDIR)/book/_build/html/index.html ($$(du -sh book/_build/html | cut -f1))"
+
+# The PDF edition, through Sphinx's LaTeX builder and XeLaTeX (latexmk), into $(PDF), and
+# copied into the site (book/_build/html/mlp-book.pdf, linked from its sidebar) when the site
+# exists. Chapters are not executed a second time after make book: the notebooks executed by it
+# are reused from the cache while tools/exec_cache.py finds nothing changed (mlp/, any file but
+# the notebooks, the flags, the installed packages); otherwise the cache is emptied and every
+# chapter runs (a notebook edited since make book runs again either way). Needs `make tex`.
+pdf: export tex
+	$(BIN)/python tools/gen_api_index.py
+	@MLP_FLAGS="$(RESOLVE_FLAGS)" $(BIN)/python tools/exec_cache.py check || rm -rf $(NBCACHE)
+	@echo "building the PDF (flags: $(RESOLVE_FLAGS)) ..."
+	rm -rf book/_build/latex
+	MLP_FLAGS="$(RESOLVE_FLAGS)" LATEXMKOPTS="-f -interaction=nonstopmode" \
+	    $(BIN)/jupyter-book build . --config book/_config.yml \
+	    --toc $(TOC) --path-output book --builder pdflatex --all -W --keep-going
+	@test -s $(PDF) || { echo "no PDF was written (see book/_build/latex/mlp-book.log)"; exit 1; }
+	@MLP_FLAGS="$(RESOLVE_FLAGS)" $(BIN)/python tools/exec_cache.py save
+	@if [ -d book/_build/html ]; then cp $(PDF) book/_build/html/; echo "copied into the site: book/_build/html/mlp-book.pdf"; fi
+	@echo "PDF: $(CURDIR)/$(PDF) ($$(du -h $(PDF) | cut -f1))"
+
+# TeX tools and fonts for make pdf, from Debian packages (tools/need_tex.sh --list names them):
+# installed with apt-get when missing and running as root; otherwise the apt-get line is printed.
+tex:
+	@tools/need_tex.sh
 
 # JupyterLab on nbs/, kernel from .venv (import mlp works; re-run `make export` and restart
 # the kernel after editing an exported cell).

@@ -33,10 +33,13 @@ setuptools.setup(
     if (Path(__file__).parent / "README.md").exists() else cfg["description"],
     long_description_content_type="text/markdown",
     author=cfg["author"],
-    author_email=cfg["author_email"],
+    # URLs and the e-mail address only when settings.ini has a real one (empty until then).
+    **({"author_email": cfg["author_email"]} if cfg.get("author_email") else {}),
     license="Apache-2.0",
     keywords=cfg["keywords"].split(),
-    url=cfg["git_url"],
+    **({"url": cfg["git_url"]} if cfg.get("git_url") else {}),
+    **({"project_urls": {"Documentation": cfg["doc_host"] + cfg.get("doc_baseurl", "/")}}
+       if cfg.get("doc_host") else {}),
     packages=setuptools.find_packages(include=["mlp", "mlp.*"]),
     python_requires=">=" + cfg["min_python"],
     install_requires=cfg["requirements"].split(),

@@ -18,6 +18,9 @@ text (a Markdown table's `|---|` rule, `**`, `{cite}`), and every table cell has
 Full-page screenshots of every page at both widths, light and dark theme, go to
 book/_build/screenshots/ (d_ desktop, m_ phone, dark_d_/dark_m_ dark theme; JPEG).
 
+The sidebar's link to the PDF edition (`make pdf` copies it into the site) is checked when the
+PDF is there; a site built without it passes with that one link dangling.
+
 Skipped (with the reason) when the site is not built or Chromium/Playwright is missing, unless
 MLP_REQUIRE_BROWSER=1 (set by .ci/run after `make book`), which turns the skip into a failure.
 Uses Debian's chromium (MLP_CHROMIUM to override); never `playwright install`.
@@ -34,6 +37,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "book" / "_build" / "html"
+SITE_PDF = SITE / "mlp-book.pdf"   # copied by make pdf; linked from the sidebar (book/_templates/pdf-link.html)
 SHOTS = ROOT / "book" / "_build" / "screenshots"
 CHROMIUM = os.environ.get("MLP_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -182,6 +186,8 @@ def test_page(browser, rel):
             target = Path(unquote(u.path))
             if target.is_dir():
                 target = target / "index.html"
+            if target.resolve() == SITE_PDF.resolve() and not SITE_PDF.exists():
+                continue  # the PDF edition is not built (make pdf): its link is checked when it is
             if not target.exists():
                 problems.append(f"broken link: {href}")
                 continue
@@ -191,6 +197,28 @@ def test_page(browser, rel):
                 if frag not in ids:
                     problems.append(f"missing anchor: {href}")
         assert not problems, f"{rel}: {len(problems)} problem(s):\n  " + "\n  ".join(problems[:40])
+    finally:
+        v.close()
+
+
+@pytest.mark.parametrize("rel", ["nbs/index.html", "nbs/05_backpropagation.html", "book/api.html"])
+def test_pdf_link(browser, rel):
+    "With the PDF in the site, the left sidebar links to it from every page, and the link works."
+    if not SITE_PDF.exists():
+        pytest.skip(f"no PDF in the site ({SITE_PDF.relative_to(ROOT)}: run make pdf after make book)")
+    if rel not in PAGES:
+        pytest.skip(f"{rel} not built")
+    v = Visit(browser, rel, width=1400, height=900)
+    try:
+        link = v.page.locator("#pst-primary-sidebar nav.mlp-pdf-link a")
+        assert link.count() == 1, f"{rel}: {link.count()} PDF links in the left sidebar"
+        assert link.first.is_visible(), f"{rel}: the PDF link is not visible at 1400 px"
+        href = link.first.evaluate("a => a.href")
+        target = Path(unquote(urlsplit(href).path)).resolve()
+        assert target == SITE_PDF.resolve(), f"{rel}: the PDF link points to {href}"
+        assert target.read_bytes()[:5] == b"%PDF-", f"{target} is not a PDF"
+        assert not v.blocked and not v.errors, v.blocked + v.errors
+        print(f"{rel}: sidebar links {link.first.inner_text()!r} -> {SITE_PDF.name} ({SITE_PDF.stat().st_size // 2**20} MB)")
     finally:
         v.close()
 

@@ -20,6 +20,15 @@ A flag is enabled when it is listed in the environment variable `MLP_FLAGS` (spa
 `make book` and `make test` compute the same value (see the Makefile), so the book executes
 exactly the cells that the tests execute.
 
+In the PDF (the LaTeX builder only; the site keeps its toggles), folded cells are unfolded by
+`FoldedCellsForLatex`: a cell folded with `hide-input` (`#| code-fold`: the checks and the code
+that draws a figure) shows its output only; an exercise's solution (`#| solution`, or any folded
+cell in an "Exercises" section) is printed whole, code and output, after a label "Solution".
+This is done on the document tree, after execution: the executed-notebook cache that `make pdf`
+shares with `make book` restores each cell's tags as the site build saw them.
+
+The book's `release` (the PDF's title page) is settings.ini's `version`.
+
 The same parsing is used by `tools/gen_api_index.py`, so the API index only links anchors
 that exist. Inline code such as `` `mlp.activations.relu` `` (or `` `relu` `` when only one
 module exports that name) anywhere in the book becomes a link to the cell that defines it.
@@ -244,7 +253,72 @@ def _dedupe_assets(app, pagename, templatename, context, doctree):
             context[key] = out
 
 
+def _release_from_settings(app, config):
+    "The version printed on the PDF's title page is the package's (settings.ini `version`)."
+    if not config.release:
+        cfg = configparser.ConfigParser(delimiters=["="])
+        cfg.read(Path(app.srcdir) / "settings.ini", encoding="utf-8")
+        config.release = config.version = cfg["DEFAULT"].get("version", "") if "DEFAULT" in cfg else ""
+
+
+def _in_exercises(node) -> bool:
+    "True when the node sits in a section titled `Exercises` (at any depth)."
+    from docutils import nodes
+    while node is not None:
+        if isinstance(node, nodes.section) and node.children and isinstance(node[0], nodes.title) \
+                and node[0].astext().strip().lower().startswith("exercises"):
+            return True
+        node = node.parent
+    return False
+
+
+def _make_folded_cells_transform():
+    from docutils import nodes
+    from sphinx.transforms.post_transforms import SphinxPostTransform
+
+    class FoldedCellsForLatex(SphinxPostTransform):
+        """The PDF has no toggles: a folded check shows its output, a solution is printed whole
+        under a label (see the module docstring). Runs before sphinx-jupyterbook-latex's
+        MystNbPostTransform (priority 400), which would drop every `tag_hide-cell` cell (the
+        solutions) and every `tag_hide-input` input: the tags are taken off here."""
+        default_priority = 190
+        formats = ("latex",)
+
+        def run(self, **kwargs):
+            previous_was_solution = False
+            for cell in list(self.document.findall(nodes.container)):
+                if cell.get("nb_element") != "cell_code":
+                    continue
+                mode = cell.get("hide_mode")
+                if not mode:
+                    previous_was_solution = False
+                    continue
+                solution = mode == "all" or _in_exercises(cell)
+                cell["hide_mode"] = None
+                cell["classes"] = [c for c in cell["classes"] if not c.startswith("tag_hide-")]
+                if solution:
+                    # one label for a run of solution cells (an answer in two cells)
+                    prev = cell.previous_sibling() if cell.parent is not None else None
+                    if not (previous_was_solution and isinstance(prev, nodes.container)
+                            and prev.get("nb_element") == "cell_code"):
+                        label = nodes.paragraph("", "", nodes.strong("", "Solution"),
+                                                classes=["mlp-solution-label"])
+                        cell.parent.insert(cell.parent.index(cell), label)
+                    previous_was_solution = True
+                    continue
+                previous_was_solution = False
+                if mode in ("input", "input+output"):
+                    for child in [c for c in cell.children if c.get("nb_element") == "cell_code_source"]:
+                        cell.remove(child)
+                    if not cell.children:
+                        cell.parent.remove(cell)
+
+    return FoldedCellsForLatex
+
+
 def setup(app):
+    app.connect("config-inited", _release_from_settings)
+    app.add_post_transform(_make_folded_cells_transform())
     app.connect("html-page-context", _dedupe_assets, priority=900)
     app.connect("source-read", _source_read)
     app.connect("env-purge-doc", _purge)
