@@ -10,14 +10,15 @@ The network is the seed's: 784-128-64-10, BatchNorm on both hidden layers, ReLU,
 keep_prob 0.8, softmax + cross-entropy, Adam (lr 1e-3), float32, whole epochs of the 60,000 MNIST
 training images (`mlp.datasets.load_mnist`, MLP_DATA=../shared/data when present). Every framework
 trains the same layers on the same data, each in its own subprocess (so thread pools and peak
-memory are its own), with the thread count fixed; frameworks alternate (ours, torch, keras,
-sklearn, ours, ...) and the table reports the median epoch time over all timed epochs, after one
+memory are its own), with the thread count fixed; runs alternate (ours, ours64, floor, torch,
+keras, sklearn, ours, ...) and the table reports the median epoch time over all timed epochs, after one
 warm-up epoch per run. scikit-learn's MLPClassifier has no BatchNorm or dropout: it trains the
 same sizes without them. Peers that are not installed are skipped with a note.
 
-Writes benchmarks/results.json (every measurement, with the load averages) and
-benchmarks/results.md (the tables appendix A5 shows: date, CPU, cores and BLAS, no load averages
-and no targets). The console also prints the issue-20 targets against the 1-thread CPU-time ratios
+Writes benchmarks/results.json (every measurement, the conditions: date, CPU model, cores, BLAS,
+and the load averages and environment notes) and benchmarks/results.md (the reader's tables,
+captioned with date, CPU model, cores, BLAS and threads; no load averages, no targets). Appendix
+A5 reads results.json and captions its tables with `conditions(meta)`. The console also prints the issue-20 targets against the 1-thread CPU-time ratios
 with the load averages (the lab notes, not the reader's table). With --runs N the whole benchmark
 runs N times (each waiting, with --max-load, until the 1-minute load average is below that value);
 every cell of the tables is then the median over the runs of each run's median, and each run is
@@ -156,7 +157,8 @@ def work_torch(bs, epochs, threads):
     with torch.no_grad():
         acc = float((model(torch.from_numpy(np.ascontiguousarray(X_test.T))).argmax(1).numpy() == y_test).mean())
     return _result(marks, 1, peak_ok, dict(test_accuracy=acc, final_cost=total / m, version=torch.__version__,
-                   threads=torch.get_num_threads(), mode="eager"))
+                   threads=torch.get_num_threads(),
+                   mode="eager; torch.optim.Adam default: on CPU a per-tensor loop, not foreach or fused"))
 
 def work_keras(bs, epochs, threads):
     import numpy as np
@@ -299,6 +301,8 @@ def _table(rows, names, sec, rat_key, only=None):
         out.append(f"| {r['threads']} | {r['batch']} | " + " | ".join(cells + rat) + " |")
     return out
 
+PEER_NAMES = {"torch": "PyTorch", "keras": "Keras", "sklearn": "scikit-learn"}
+
 def _peers_line(runs):
     "One line naming each peer's version and mode, from the first result of each (JSON run keys)."
     out = []
@@ -307,7 +311,9 @@ def _peers_line(runs):
         if name not in PEERS or key.endswith("@2threads") and f"{name}@1threads" in runs: continue
         r = next(iter(rs[0].values()))
         extra = r.get("mode") or (f"weights {r['weights_dtype']}" if "weights_dtype" in r else "")
-        out.append(f"{LABELS[name].rstrip('*')} {r.get('version', '?')} ({extra})")
+        version = r.get("version", "?").replace("keras ", "").replace(", tensorflow ",
+                                                                      " with TensorFlow ")
+        out.append(f"{PEER_NAMES[name]} {version}" + (f" ({extra})" if extra else ""))
     return "Peers: " + "; ".join(out) + "." if out else ""
 
 def _simple(rows, names, key, fmt):
@@ -327,6 +333,7 @@ def markdown(rows, meta, runs=None):
     n_runs = meta.get("runs", 1)
     what = (f"the median over {n_runs} whole benchmark runs of each run's median" if n_runs > 1
             else "the median")
+    where = conditions(meta)
     out = [f"CPU seconds per epoch with one thread ({what} of {meta['epochs']} timed epochs x "
            f"{meta['repeats']} alternating runs, after a warm-up epoch); MNIST, 60,000 images, "
            f"784-128-64-10, BatchNorm, keep_prob 0.8, Adam, float32 unless marked:", ""]
@@ -340,11 +347,11 @@ def markdown(rows, meta, runs=None):
     out += _simple(rows, names, "accuracy", lambda v: f"{100 * v:.1f}%")
     foot = ["", "*scikit-learn's MLPClassifier has no BatchNorm and no dropout: it trains the "
             "same sizes without them.",
-            f"Measured {meta['date'][:10]} on {meta.get('cpu', meta['machine'])}, "
-            f"{meta.get('cores', '?')} cores, BLAS {meta['blas']}, Python "
+            f"Measured {where}; BLAS threads as in each table; Python "
             f"{meta.get('python', platform.python_version())}."]
     if runs: foot.append(_peers_line(runs))
-    foot += [f"Note: {n}" for n in meta["notes"]]
+    # environment notes (OpenBLAS overrides unset) stay in the JSON and on the console
+    foot += [f"Note: {n}" for n in meta["notes"] if "OPENBLAS_" not in n]
     return "\n".join(out + foot) + "\n"
 
 def lab_notes(rows, meta):
@@ -361,12 +368,45 @@ def lab_notes(rows, meta):
     return "\n".join(out)
 
 def _cpu_model():
+    "The CPU's model name (Linux /proc/cpuinfo, macOS sysctl); an error when neither says."
     try:
         for line in open("/proc/cpuinfo"):
             if line.startswith("model name"): return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    try:
+        out = subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True,
+                             text=True).stdout.strip()
+        if out: return out
+    except OSError:
+        pass
+    raise RuntimeError("cannot find the CPU model (no 'model name' in /proc/cpuinfo, no sysctl "
+                       "machdep.cpu.brand_string): the tables must name it")
+
+BLAS_NAMES = {"openblas": "OpenBLAS", "mkl": "MKL", "blis": "BLIS", "accelerate": "Accelerate"}
+
+def blas_label(meta):
+    "'OpenBLAS 0.3.31 (kernel SkylakeX, pthreads)' from the metadata's BLAS string."
+    import re
+    out = []
+    for part in meta["blas"].split("; "):
+        m = re.fullmatch(r"(\w+) ([\w.+-]+) \(([^,]*), ([^)]*)\)", part)
+        if not m: out.append(part); continue
+        name, version, kernel, threading = m.groups()
+        version = ".".join(version.split(".")[:3])
+        out.append(f"{BLAS_NAMES.get(name, name)} {version} (kernel {kernel}, {threading})")
+    return "; ".join(out)
+
+def conditions(meta):
+    """'2026-12-01, AMD EPYC (2 cores), OpenBLAS 0.3.31 (kernel SkylakeX, pthreads)': the
+    measurement's date(s), CPU model, cores and BLAS. Fails loudly when one is missing."""
+    missing = [k for k in ("date", "cpu", "cores", "blas") if not meta.get(k)]
+    if missing:
+        raise KeyError(f"benchmark metadata lacks {', '.join(missing)}: rerun benchmarks/bench.py "
+                       "(it records them)")
+    days = sorted({d[:10] for d in meta.get("dates") or [meta["date"]]})
+    date = days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}"
+    return f"{date}, {meta['cpu']} ({meta['cores']} cores), {blas_label(meta)}"
 
 def combine(results):
     """Median over whole runs: every seconds, ratio, peak and accuracy cell of the tables is
@@ -446,6 +486,7 @@ def main():
     removed = [k for k in OPENBLAS_OVERRIDES if k in os.environ]
     if removed and not a.keep_openblas_env:
         notes.append(f"{' and '.join(removed)} unset for the benchmark runs (they select a slower OpenBLAS kernel)")
+    if not os.cpu_count(): raise RuntimeError("os.cpu_count() is unknown: the tables must name the cores")
     meta = dict(date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), epochs=a.epochs, repeats=a.repeats,
                 cpu=_cpu_model(), cores=os.cpu_count(), python=platform.python_version(),
                 machine=f"{os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, Python {platform.python_version()}",

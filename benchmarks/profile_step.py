@@ -6,7 +6,8 @@
 The network is the benchmark's (784-128-64-10, BatchNorm, dropout 0.8, Adam, float32), trained by
 `Multilayerperceptron.fit` on the first `steps * batch` MNIST images (or random data with --random).
 
-* NumPy calls per step: `count_calls(model, X, Y)` runs `model.train_step` once under a counter,
+* NumPy calls per step: `count_calls(model, X, Y)` runs one step as `fit` runs it (the lean step)
+  under a counter,
   after a warm-up step, and counts every entry from non-NumPy code into NumPy: a ufunc (operators
   such as `*`, `+=` and `@` included, reductions such as `.sum()` too), a NumPy function or array
   method, a random-generator draw. Calls NumPy makes inside itself are not counted again. It also

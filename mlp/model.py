@@ -154,7 +154,13 @@ class Parameters(dict):
     __delitem__ = pop = popitem = clear = setdefault = _fixed
 
     def update(self, *args, **kwargs):
+        "Every value copied in through __setitem__ (dict.update would bypass it)."
         for k, v in dict(*args, **kwargs).items(): self[k] = v
+
+    def __ior__(self, other):
+        "parameters |= {...}: copies in, like update (dict's |= would not check)."
+        self.update(other)
+        return self
 
     def __reduce__(self): return dict, (dict(self),)
 
@@ -428,7 +434,7 @@ def _work_for(self, m):
             mu=each(lambda s: np.empty((s.neurons, 1), self.dtype)),
             var=each(lambda s: np.empty((s.neurons, 1), self.dtype)),
             inv=each(lambda s: np.empty((s.neurons, 1), self.dtype)),
-            col=e(1).reshape(1, m), W_tmp=np.empty(self._n_weights, self.dtype))
+            col=e(1).reshape(1, m), W_tmp=None)    # W_tmp: made by the first L2 step
     return w
 
 # %% ../nbs/14_model.ipynb #11f83597
@@ -447,10 +453,11 @@ def _lean_step(self, X, Y, plan):
     gW = self._grad_flat[:nW]
     gW /= m                                                     # every dW at once
     if self._lamda:                                             # L2, chapter 12
+        if w.W_tmp is None: w.W_tmp = np.empty(nW, self.dtype)  # only with L2
         np.multiply(self._flat[:nW], float(self._lamda) / m, out=w.W_tmp)
-        gW += w.W_tmp
+        gW += w.W_tmp                                           # dW += lamda W / m
         J += l2_cost(self._params, self._lamda, m)
-    self.optimizer.step_flat(self._flat, self._grad_flat, self._layout, nW)
+    self.optimizer.step_flat(self._flat, self._grad_flat, self._layout)
     return J
 
 @_patch_to(Multilayerperceptron)
@@ -475,61 +482,76 @@ def _lean_output(self, Y, p, w):
 # %% ../nbs/14_model.ipynb #4dbe8702
 @_patch_to(Multilayerperceptron)
 def _lean_forward(self, X, plan, w):
-    "Forward pass of the lean step into the work arrays w, up to the output's Z."
+    """Forward pass of the lean step into the work arrays w, up to the output's Z: the
+    formulas of chapters 7, 10 and 11, each written as a comment beside its calls."""
     m, eps, mom, A = X.shape[1], self.bn_epsilon, self.bn_momentum, X
     for i, p in enumerate(plan):
         Z = w.Z[i]
-        np.matmul(p.W, A, out=Z)                                # Z = W A_prev (+ b)
-        if p.b is not None: Z += p.b
-        if p.bn:                                                # chapter 10
+        np.matmul(p.W, A, out=Z)                                # Z = W A_prev
+        if p.b is not None: Z += p.b                            #     + b (no BatchNorm)
+        if p.bn:                                                # BatchNorm, chapter 10
             mu, var, inv, T = w.mu[i], w.var[i], w.inv[i], w.T[i]
-            np.add.reduce(Z, axis=1, keepdims=True, out=mu); mu /= m
-            Z -= mu
+            np.add.reduce(Z, axis=1, keepdims=True, out=mu)
+            mu /= m                                             # mu = mean of Z's rows
+            Z -= mu                                             # Z <- Z - mu
             np.multiply(Z, Z, out=T)
-            np.add.reduce(T, axis=1, keepdims=True, out=var); var /= m
-            np.add(var, eps, out=inv); np.sqrt(inv, out=inv)
-            np.divide(1.0, inv, out=inv)                        # 1 / sqrt(var + eps)
-            Z *= inv                                            # Z_hat
-            for r, batch in ((p.rm, mu), (p.rv, var)):
-                r *= mom
-                r += (1.0 - mom) * batch
+            np.add.reduce(T, axis=1, keepdims=True, out=var)
+            var /= m                                            # var = mean (Z - mu)^2
+            np.add(var, eps, out=inv)
+            np.sqrt(inv, out=inv)
+            np.divide(1.0, inv, out=inv)                        # 1/sqrt(var + eps)
+            Z *= inv                                            # Z_hat = (Z - mu) inv
+            for r, batch in ((p.rm, mu), (p.rv, var)):          # running statistics:
+                r *= mom                                        # r = mom r
+                r += (1.0 - mom) * batch                        #     + (1 - mom) batch
             Zin = w.Zt[i]
-            np.multiply(p.gamma, Z, out=Zin); Zin += p.beta     # gamma Z_hat + beta
+            np.multiply(p.gamma, Z, out=Zin)
+            Zin += p.beta                                       # Z~ = gamma Zhat + beta
         else:
             Zin = Z
-        if i == len(plan) - 1: return
+        if i == len(plan) - 1: return                           # output: _lean_output
         G = A = w.G[i]
-        if p.act == "ReLu": np.maximum(Zin, Zin.dtype.type(0), out=G)
-        else: G[...] = activation_forward(Zin, p.act)[0]
-        if p.kp < 1:                                            # chapter 11
+        if p.act == "ReLu": np.maximum(Zin, Zin.dtype.type(0), out=G)   # G = max(Z~, 0)
+        else: G[...] = activation_forward(Zin, p.act)[0]        # G = g(Z~)
+        if p.kp < 1:                                            # dropout, chapter 11
             D, A = w.D[i], w.A[i]
-            self.rng.random(out=D, dtype=self.dtype)
-            np.less(D, p.kp, out=D); D *= self.dtype.type(1 / p.kp)
-            np.multiply(G, D, out=A)
+            self.rng.random(out=D, dtype=self.dtype)            # U ~ uniform [0, 1)
+            np.less(D, p.kp, out=D)                             # mask: U < keep_prob
+            D *= self.dtype.type(1 / p.kp)                      # D = mask / keep_prob
+            np.multiply(G, D, out=A)                            # A = G D (inverted)
 
 # %% ../nbs/14_model.ipynb #76b3e34b
 @_patch_to(Multilayerperceptron)
 def _lean_backward(self, X, plan, w):
-    "Backward pass of the lean step (chapter 5), from the output's dZ in w.dA[-1]."
+    """Backward pass of the lean step (chapter 5), from the output's dZ in w.dA[-1]; the
+    formulas of chapters 5, 10 and 11 as comments. In layer i, w.dA[i] holds dA, then
+    (in place) dZ~ and dZ."""
     m = X.shape[1]
     for i in range(len(plan) - 1, -1, -1):
         p, dZ = plan[i], w.dA[i]
-        if i < len(plan) - 1:
-            if p.kp < 1: dZ *= w.D[i]                           # dropout
-            if p.act == "ReLu": np.greater(w.G[i], 0, out=w.B[i]); dZ *= w.B[i]
-            else: dZ[...] = activation_backward(dZ, (None, w.G[i], p.act))
-            if p.bn:                                            # closed form, ch. 10
-                T, Zh = w.T[i], w.Z[i]
+        if i < len(plan) - 1:                                   # (output: dZ = A - Y)
+            if p.kp < 1: dZ *= w.D[i]                           # dG = dA D (dropout)
+            if p.act == "ReLu":                                 # dZ~ = dG [G > 0]
+                np.greater(w.G[i], 0, out=w.B[i])
+                dZ *= w.B[i]
+            else: dZ[...] = activation_backward(dZ, (None, w.G[i], p.act))  # dG g'
+            if p.bn:                                            # closed form, ch. 10:
+                T, Zh = w.T[i], w.Z[i]                          # Zh = Z_hat, g = dZ~
                 np.multiply(dZ, Zh, out=T)
-                np.add.reduce(T, axis=1, keepdims=True, out=p.dgamma); p.dgamma /= m
-                np.add.reduce(dZ, axis=1, keepdims=True, out=p.dbeta); p.dbeta /= m
+                np.add.reduce(T, axis=1, keepdims=True, out=p.dgamma)
+                p.dgamma /= m                                   # dgamma = mean(g Z_hat)
+                np.add.reduce(dZ, axis=1, keepdims=True, out=p.dbeta)
+                p.dbeta /= m                                    # dbeta = mean(g)
                 dZ -= p.dbeta
-                np.multiply(Zh, p.dgamma, out=T); dZ -= T
-                dZ *= p.gamma * w.inv[i]
+                np.multiply(Zh, p.dgamma, out=T)
+                dZ -= T                                         # g - dbeta - Zh dgamma
+                dZ *= p.gamma * w.inv[i]                        # dZ = gamma inv (...)
+        # the gradients are per-example means: the dW are divided by m in _lean_step
         A_prev = X if i == 0 else (w.A[i - 1] if plan[i - 1].kp < 1 else w.G[i - 1])
-        np.matmul(dZ, A_prev.T, out=p.dW)                       # dW = dZ A_prev^T (/m)
+        np.matmul(dZ, A_prev.T, out=p.dW)                       # m dW = dZ A_prev^T
         if p.db is not None:
-            np.add.reduce(dZ, axis=1, keepdims=True, out=p.db); p.db /= m
+            np.add.reduce(dZ, axis=1, keepdims=True, out=p.db)
+            p.db /= m                                           # db = mean of dZ's rows
         if i > 0: np.matmul(p.W.T, dZ, out=w.dA[i - 1])        # dA_prev = W^T dZ
 
 # %% ../nbs/14_model.ipynb #fdd2c75c

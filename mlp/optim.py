@@ -24,7 +24,7 @@ class Optimizer:
 
     def _slot(self, slot, key, p):
         "State `slot` of `key`, zeros like `p` at first; key None: step_flat's array."
-        if key is None: return self._flat[slot]
+        if key is None: return self._flat_state[slot]
         name = f"{slot}.{key}"
         if name not in self.state: self.state[name] = np.zeros_like(p)
         return self.state[name]
@@ -56,12 +56,12 @@ def _state_dict(self):
 def _load_state_dict(self, d):
     "Restore state saved by `state_dict` (arrays are copied, so `d` stays independent)."
     self.state = {k: np.array(v, copy=True) for k, v in d.items()}
-    self._flat = None   # step_flat rebuilds its flat arrays from this state
+    self._flat_state = None   # step_flat rebuilds its flat arrays from this state
 
 def _getstate(self):
-    "A copy (deepcopy, pickle) keeps the state per parameter; step_flat remakes _flat."
+    "A copy (deepcopy, pickle) keeps the state per parameter; step_flat remakes it."
     state = {k: v.copy() for k, v in self.state.items()}
-    return vars(self) | {"state": state, "_flat": None}
+    return vars(self) | {"state": state, "_flat_state": None}
 
 def _config(self):
     "lr and the other constructor arguments, e.g. {'lr': 0.01, 'beta': 0.9}."
@@ -183,38 +183,50 @@ OPTIMIZERS = {
 }
 
 # %% ../nbs/08_optimizers.ipynb #7d74c912
-def _step_flat(self, p, g, layout, n_decay=0):
+def _step_flat(self, p, g, layout):
     """The update of `step` on all parameters at once, the same numbers in a few NumPy
     calls instead of a few per parameter: p, g are flat 1-D arrays holding every
     parameter (and gradient) one after the other, as `layout` says, a tuple of (key,
-    start, stop, shape); the first `n_decay` entries are the weights (AdamW decays
-    them). The state stays per parameter ('m.W1', ...), as views into one flat array
-    per slot, so `state_dict` and `step` see the same numbers."""
+    start, stop, shape). The state stays per parameter ('m.W1', ...), as views into one
+    flat array per slot, so `state_dict` and `step` see the same numbers; AdamW decays
+    the same entries as `step` (keys starting with 'W', found in `layout`)."""
     self._begin_step()
-    if self._flat is None or self._flat["layout"] is not layout:
+    if self._flat_state is None or self._flat_state["layout"] is not layout:
         self._make_flat(p, layout)
-    self._update_flat(p, g, self._flat["buf"], n_decay)
+    self._update_flat(p, g, self._flat_state["buf"], self._flat_state["decay"])
+
+def _decay_ranges(layout):
+    "(start, stop) of the weights ('W' keys) in the flat array, adjacent ones merged."
+    out = []
+    for key, start, stop, _ in layout:
+        if not key.startswith("W"): continue
+        if out and out[-1][1] == start: out[-1] = (out[-1][0], stop)
+        else: out.append((start, stop))
+    return tuple(out)
 
 def _make_flat(self, p, layout):
     "One flat array per slot, values kept; the state arrays become views of it."
-    self._flat = {"layout": layout, "buf": np.empty_like(p)}
+    self._flat_state = {"layout": layout, "buf": np.empty_like(p),
+                        "decay": _decay_ranges(layout)}
     for slot in self.slots:
-        flat = self._flat[slot] = np.zeros_like(p)
+        flat = self._flat_state[slot] = np.zeros_like(p)
         for key, start, stop, shape in layout:
             name = f"{slot}.{key}"
             if name in self.state: flat[start:stop] = self.state[name].ravel()
             self.state[name] = flat[start:stop].reshape(shape)
 
-def _update_flat(self, p, g, buf, n_decay):
+# %% ../nbs/08_optimizers.ipynb #7d74c913
+def _update_flat(self, p, g, buf, decay):
     "One `_update` over the flat arrays (key None: the slots are the flat ones)."
     self._update(None, p, g, buf)
 
-def _adam_update_flat(self, p, g, buf, n_decay):
-    "AdamW's decay of the weights (they come first), then one Adam update of all."
-    if self.weight_decay: p[:n_decay] *= 1.0 - self.lr * self.weight_decay
+def _adam_update_flat(self, p, g, buf, decay):
+    "AdamW's decay of the weights (one slice when they come first), then Adam."
+    if self.weight_decay:
+        for start, stop in decay: p[start:stop] *= 1.0 - self.lr * self.weight_decay
     self._update(None, p, g, buf)
 
-Optimizer._flat = None   # step_flat's arrays, made on its first call
+Optimizer._flat_state = None   # step_flat's arrays, made on its first call
 Optimizer.step_flat, Optimizer._make_flat = _step_flat, _make_flat
 Optimizer._update_flat, Adam._update_flat = _update_flat, _adam_update_flat
 

@@ -82,9 +82,22 @@ def test_parameters_are_views_of_one_buffer_and_assignment_copies():
         model.parameters["W1"] = np.zeros((12, 16))
     with pytest.raises(KeyError):
         model.parameters["W9"] = np.zeros((2, 2))
-    for op in (lambda p: p.pop("W1"), lambda p: p.clear(), lambda p: p.__delitem__("W1")):
+    for op in (lambda p: p.pop("W1"), lambda p: p.clear(), lambda p: p.__delitem__("W1"),
+               lambda p: p.setdefault("W1", None), lambda p: p.popitem()):
         with pytest.raises(TypeError):
             op(model.parameters)
+    # update and |= copy in too (dict's own |= would bypass __setitem__ and detach W1)
+    for op in (lambda p, v: p.update(W1=v), lambda p, v: p.update({"W1": v})):
+        op(model.parameters, np.full((16, 12), 0.25, np.float32))
+        assert model.parameters["W1"] is W1 and np.all(W1 == 0.25)
+    params = model.parameters
+    params |= {"W1": np.full((16, 12), 0.75, np.float32)}
+    assert params is model.parameters and model.parameters["W1"] is W1
+    assert np.all(W1 == 0.75) and np.shares_memory(model.parameters["W1"], model._flat)
+    with pytest.raises(ValueError):
+        params |= {"W1": np.zeros((12, 16))}
+    with pytest.raises(KeyError):
+        params |= {"W9": np.zeros((2, 2))}
     model.parameters = {k: np.zeros_like(v) for k, v in model.parameters.items()}
     assert model.parameters["W1"] is W1 and not W1.any()
     assert list(model.parameters) == keys
@@ -166,7 +179,7 @@ def test_flat_adam_agrees_with_the_plain_formula(wd):
     gs = [rng.standard_normal(n) for _ in range(30)]
     opt = Adam(1e-2, weight_decay=wd) if wd == 0 else AdamW(1e-2, weight_decay=wd)
     p = p0.copy()
-    for g in gs: opt.step_flat(p, g, layout, n_decay=35)
+    for g in gs: opt.step_flat(p, g, layout)
     ref = plain_adam(p0, gs, 1e-2, wd=wd, n_decay=35)
     ulps = np.abs(p - ref) / np.spacing(np.abs(ref))
     assert ulps.max() <= 16, ulps.max()      # measured: 2 (Adam) and 8 (AdamW)
@@ -182,15 +195,29 @@ def test_step_flat_is_step_bitwise_and_resumes(cls):
     a, f = cls(0.01), cls(0.01)
     for g in gs[:5]:
         a.step(p, {"d" + k: g[s:e].reshape(sh) for k, s, e, sh in layout})
-        f.step_flat(flat, g, layout, n_decay=20)
+        f.step_flat(flat, g, layout)
     assert all(np.array_equal(p[k], flat[s:e].reshape(sh)) for k, s, e, sh in layout)
     # save, load into a new optimizer, continue: bitwise the same as continuing
     r = cls(0.01)
     r.load_state_dict(f.state_dict())
     flat_r = flat.copy()
     for g in gs[5:]:
-        f.step_flat(flat, g, layout, n_decay=20)
-        r.step_flat(flat_r, g, layout, n_decay=20)
+        f.step_flat(flat, g, layout)
+        r.step_flat(flat_r, g, layout)
     assert np.array_equal(flat, flat_r)
     c = copy.deepcopy(f)
-    assert all(not np.shares_memory(v, f._flat[s]) for s in f.slots for v in c.state.values())
+    assert all(not np.shares_memory(v, f._flat_state[s]) for s in f.slots for v in c.state.values())
+
+
+def test_adamw_decays_the_weights_wherever_the_layout_puts_them():
+    "step_flat reads the decayed entries ('W' keys) from the layout, as step does."
+    layout, n = _layout({"b1": (5, 1), "W1": (5, 4), "gamma2": (3, 1), "W2": (3, 5)})
+    rng = np.random.default_rng(6)
+    flat = rng.standard_normal(n)
+    p = {k: flat[a:b].reshape(s).copy() for k, a, b, s in layout}
+    a, f = AdamW(0.01, weight_decay=0.1), AdamW(0.01, weight_decay=0.1)
+    for _ in range(3):
+        g = rng.standard_normal(n)
+        a.step(p, {"d" + k: g[s:e].reshape(sh) for k, s, e, sh in layout})
+        f.step_flat(flat, g, layout)
+    assert all(np.array_equal(p[k], flat[s:e].reshape(sh)) for k, s, e, sh in layout)
