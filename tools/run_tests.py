@@ -14,7 +14,8 @@ root = Path(__file__).resolve().parent.parent
 
 
 def run_notebooks(files, flags, n_workers):
-    from fastcore.parallel import parallel
+    from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
     from nbdev.config import get_config
     from nbdev.test import test_nb
 
@@ -22,8 +23,12 @@ def run_notebooks(files, flags, n_workers):
     # so split on both, or flagged cells would run unasked.
     skip_flags = [f for f in re.split(r"[|\s]+", get_config().tst_flags) if f]
     os.chdir(root / "nbs")
-    results = parallel(test_nb, files, skip_flags=skip_flags, force_flags=flags, n_workers=n_workers,
-                       basepath=root, pause=0.01)
+    # Every notebook in a fresh process, as a reader runs it in a fresh kernel: nbdev's test_nb
+    # executes in the worker's own interpreter, so a worker that ran chapter 10 before another
+    # notebook would hand it chapter 10's state (e.g. the step registry of mlp.network).
+    run = partial(test_nb, skip_flags=skip_flags, force_flags=flags, basepath=root)
+    with ProcessPoolExecutor(max_workers=n_workers, max_tasks_per_child=1) as pool:
+        results = list(pool.map(run, files))
     os.chdir(root)
     return [ok for ok, _ in results], [t for _, t in results]
 
